@@ -1,0 +1,106 @@
+"""The ``cryospec`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Sequence
+
+from . import __version__
+
+__all__ = ["main"]
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    started = time.perf_counter()
+    summary = run_demo(
+        args.out, shape=tuple(args.shape), seed=args.seed, show_progressbar=args.progress
+    )
+    print(
+        f"wrote {args.out}/index.html and {args.out}/summary.json "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
+    print(
+        f"dose per pixel: {summary['dose']['e_per_A2_per_pixel']:.0f} e/Å²; "
+        f"interphase thickness (truth): {summary['truth']['interphase_thickness_nm']:.0f} nm"
+    )
+    return 0
+
+
+def _cmd_edges(args: argparse.Namespace) -> int:
+    from .edges import get_edge, list_edges
+
+    names = args.names or list_edges()
+    print(f"{'edge':8} {'onset':>7}  {'background (eV)':18} {'integration':14} overlaps")
+    for name in names:
+        e = get_edge(name)
+        bg = ", ".join(f"{lo:g}-{hi:g}" for lo, hi in e.background_windows_eV)
+        lo, hi = e.integration_window_eV
+        print(
+            f"{e.name:8} {e.onset_eV:7.1f}  {bg:18} {f'{lo:g}-{hi:g}':14} "
+            f"{', '.join(e.overlaps) or '-'}"
+        )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``cryospec`` command."""
+    parser = argparse.ArgumentParser(
+        prog="cryospec",
+        description="Dose-aware EELS/EDX spectrum imaging of beam-sensitive battery interphases.",
+    )
+    parser.add_argument("--version", action="version", version=f"cryospec {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress messages")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    demo = sub.add_parser(
+        "demo",
+        help="run the pipeline on the built-in synthetic Li | interphase | LiPON dataset",
+        description="Generate the built-in synthetic Li | interphase | LiPON EELS and EDX "
+        "spectrum images, run the pipeline available so far and write DIR/index.html (figures) "
+        "and DIR/summary.json (numbers with their truth).",
+    )
+    demo.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    demo.add_argument(
+        "--shape",
+        type=int,
+        nargs=2,
+        default=(24, 64),
+        metavar=("ROWS", "COLUMNS"),
+        help="spectrum-image size: rows along the interphase, columns across it (default 24 64)",
+    )
+    demo.add_argument("--seed", type=int, default=0, help="seed of the synthetic data")
+    demo.add_argument("--progress", action="store_true", help="show progress bars")
+    demo.set_defaults(func=_cmd_demo)
+
+    edges = sub.add_parser(
+        "edges",
+        help="list the edge database",
+        description="Print onsets, default windows and overlaps of the edge database.",
+    )
+    edges.add_argument("names", nargs="*", help="edge names (default: all), e.g. Li_K P_L2,3")
+    edges.set_defaults(func=_cmd_edges)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``cryospec`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.ERROR,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return args.func(args)
+    except (ValueError, KeyError, OSError) as exc:
+        print(f"cryospec {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

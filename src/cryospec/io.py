@@ -1,0 +1,62 @@
+"""Loading files into cryospec signal classes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = ["load"]
+
+_CRYO_TYPES = {"EELS": "CryoEELS", "TEM EELS": "CryoEELS", "EDS_TEM": "CryoEDS_TEM"}
+
+
+def load(path: str | Path, lazy: bool = False, signal_type: str | None = None, **kwargs):
+    """Read a file with HyperSpy and give EELS and EDX signals their cryospec class.
+
+    Parameters
+    ----------
+    path : str or Path
+        Any file rosettasciio reads (``.hspy``, ``.zspy``, ``.dm3``, ``.dm4``, ``.emd``, ``.msa``).
+    lazy : bool
+        Open the data lazily (Dask).
+    signal_type : str, optional
+        Force a signal type (``"CryoEELS"`` or ``"CryoEDS_TEM"``); by default EELS becomes
+        ``CryoEELS`` and EDS_TEM becomes ``CryoEDS_TEM``, other signals are left as read.
+    **kwargs
+        Passed to :func:`hyperspy.api.load`.
+
+    Returns
+    -------
+    BaseSignal or list of BaseSignal
+        As :func:`hyperspy.api.load`. The file is only read, never modified.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    OSError
+        If the file cannot be read (corrupt or unsupported), naming the file.
+    """
+    import hyperspy.api as hs
+
+    file = Path(path)
+    if not file.is_file():
+        raise FileNotFoundError(f"no such file: {file}")
+    try:
+        loaded = hs.load(str(file), lazy=lazy, **kwargs)
+    except Exception as exc:  # rosettasciio raises many types for unreadable files
+        raise OSError(f"could not read {file}: {type(exc).__name__}: {exc}") from exc
+    signals = loaded if isinstance(loaded, list) else [loaded]
+    for s in signals:
+        if s.data.size == 0 or 0 in s.data.shape:
+            # Some readers return an empty signal for a damaged file instead of failing.
+            raise OSError(f"could not read {file}: the file holds no data (damaged or truncated?)")
+        current = s.metadata.get_item("Signal.signal_type", "")
+        target = signal_type or _CRYO_TYPES.get(current)
+        if target and s.axes_manager.signal_dimension == 1:
+            s.set_signal_type(target)
+        elif signal_type:
+            raise ValueError(
+                f"{file}: signal type {signal_type!r} needs one signal dimension, the file holds "
+                f"{s.axes_manager.signal_dimension}"
+            )
+    return loaded

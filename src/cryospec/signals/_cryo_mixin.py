@@ -1,0 +1,215 @@
+"""Acquisition and dose metadata shared by the cryospec EELS and EDX signal classes.
+
+State lives in ``metadata.CryoSpec`` (see :mod:`cryospec.dose` for the fields), never in Python
+attributes: HyperSpy recreates signal objects on ``deepcopy``, ``as_lazy``, slicing and ``map``.
+"""
+
+from __future__ import annotations
+
+import dask.array as da
+import numpy as np
+from hyperspy.signal import BaseSignal
+
+from ..dose import (
+    ACQUISITION_FIELDS,
+    ACQUISITION_NODE,
+    MissingMetadataError,
+    electrons_per_pixel,
+    validate_acquisition_value,
+)
+
+_LENGTH_TO_NM = {
+    "nm": 1.0,
+    "Å": 0.1,
+    "A": 0.1,
+    "angstrom": 0.1,
+    "pm": 1e-3,
+    "µm": 1e3,
+    "um": 1e3,
+    "μm": 1e3,
+    "m": 1e9,
+}
+_DEFAULTS = {"n_frames": 1}
+
+
+class CryoSignalMixin:
+    """Methods for the ``metadata.CryoSpec`` acquisition node and the dose it implies."""
+
+    def set_acquisition_parameters(
+        self,
+        beam_current_pA: float | None = None,
+        dwell_time_s: float | None = None,
+        pixel_size_nm: float | None = None,
+        n_frames: int | None = None,
+        detector_gain: float | None = None,
+        temperature_K: float | None = None,
+    ) -> None:
+        """Store acquisition fields in ``metadata.CryoSpec.Acquisition``.
+
+        Only the arguments given are written; the others keep their value.
+
+        Parameters
+        ----------
+        beam_current_pA : float, optional
+            Probe current in pA.
+        dwell_time_s : float, optional
+            Dwell time per pixel and per frame in s.
+        pixel_size_nm : float, optional
+            Scan step in nm (square pixels).
+        n_frames : int, optional
+            Number of frames summed into the data.
+        detector_gain : float, optional
+            Recorded counts per incident electron.
+        temperature_K : float, optional
+            Sample temperature in K.
+
+        Raises
+        ------
+        ValueError
+            For a value that is not finite and positive.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from cryospec.signals import CryoEELSSpectrum
+        >>> s = CryoEELSSpectrum(np.ones((2, 3, 16)))
+        >>> s.set_acquisition_parameters(beam_current_pA=10, dwell_time_s=1e-3, pixel_size_nm=2.5)
+        >>> s.metadata.CryoSpec.Acquisition.beam_current_pA
+        10.0
+        """
+        values = {
+            "beam_current_pA": beam_current_pA,
+            "dwell_time_s": dwell_time_s,
+            "pixel_size_nm": pixel_size_nm,
+            "n_frames": n_frames,
+            "detector_gain": detector_gain,
+            "temperature_K": temperature_K,
+        }
+        checked = {k: validate_acquisition_value(k, v) for k, v in values.items() if v is not None}
+        for key, value in checked.items():
+            self.metadata.set_item(f"{ACQUISITION_NODE}.{key}", value)
+
+    def get_acquisition_parameter(self, name: str) -> float | int:
+        """Return one acquisition field, from ``metadata.CryoSpec`` or the standard HyperSpy nodes.
+
+        Parameters
+        ----------
+        name : str
+            One of ``beam_current_pA``, ``dwell_time_s``, ``pixel_size_nm``, ``n_frames``,
+            ``detector_gain``, ``temperature_K``.
+
+        Raises
+        ------
+        cryospec.dose.MissingMetadataError
+            Naming the field and how to set it, when it is nowhere in the metadata.
+        """
+        if name not in ACQUISITION_FIELDS:
+            raise KeyError(
+                f"unknown acquisition field {name!r}; known fields: {', '.join(ACQUISITION_FIELDS)}"
+            )
+        path = f"{ACQUISITION_NODE}.{name}"
+        if self.metadata.has_item(path):
+            return validate_acquisition_value(name, self.metadata.get_item(path))
+        field = ACQUISITION_FIELDS[name]
+        fallback = self._acquisition_fallback(name)
+        if fallback is not None:
+            source, value = fallback
+            if value > 0:
+                return validate_acquisition_value(name, value)
+            # Readers write 0 where the microscope did not record the value.
+            raise MissingMetadataError(
+                f"metadata.{path} ({field.description}, in {field.unit}) is not set and "
+                f"metadata.{source} is {value!r} (not recorded in the file); set it with "
+                f"s.set_acquisition_parameters({name}=...)"
+            )
+        if name in _DEFAULTS:
+            return _DEFAULTS[name]
+        raise MissingMetadataError(
+            f"metadata.{path} ({field.description}, in {field.unit}) is not set; set it with "
+            f"s.set_acquisition_parameters({name}=...)"
+        )
+
+    def _acquisition_fallback(self, name: str) -> tuple[str, float] | None:
+        """(path, value) of the standard HyperSpy node that holds ``name``, if any."""
+        md = self.metadata
+        tem = "Acquisition_instrument.TEM"
+        candidates = {
+            "beam_current_pA": ((f"{tem}.beam_current", 1e3),),  # HyperSpy stores nA
+            "dwell_time_s": ((f"{tem}.Detector.EELS.dwell_time", 1.0), (f"{tem}.dwell_time", 1.0)),
+            "n_frames": ((f"{tem}.Detector.EELS.frame_number", 1),),
+        }.get(name, ())
+        for path, factor in candidates:
+            if md.has_item(path):
+                return path, float(md.get_item(path)) * factor
+        if name == "pixel_size_nm":
+            size = self._pixel_size_from_axes()
+            return None if size is None else ("navigation axes (scale)", size)
+        return None
+
+    def _pixel_size_from_axes(self) -> float | None:
+        axes = self.axes_manager.navigation_axes
+        if not axes:
+            return None
+        sizes = []
+        for axis in axes:
+            factor = _LENGTH_TO_NM.get(str(axis.units).strip())
+            if factor is None or not getattr(axis, "is_uniform", True):
+                return None
+            sizes.append(axis.scale * factor)
+        if not np.allclose(sizes, sizes[0], rtol=1e-6):
+            raise ValueError(
+                f"the navigation axes have different steps {sizes} nm; cryospec assumes square "
+                "pixels: set pixel_size_nm explicitly with s.set_acquisition_parameters"
+            )
+        return float(sizes[0])
+
+    @property
+    def acquisition_parameters(self) -> dict[str, float | int]:
+        """The acquisition fields that are set (directly or through the standard nodes)."""
+        found = {}
+        for name in ACQUISITION_FIELDS:
+            try:
+                found[name] = self.get_acquisition_parameter(name)
+            except MissingMetadataError:
+                continue
+        return found
+
+    def electrons_per_pixel(self) -> float:
+        """Incident electrons per pixel, summed over frames."""
+        return float(
+            electrons_per_pixel(
+                self.get_acquisition_parameter("beam_current_pA"),
+                self.get_acquisition_parameter("dwell_time_s"),
+                self.get_acquisition_parameter("n_frames"),
+            )
+        )
+
+    def dose_per_pixel(self) -> BaseSignal:
+        """Electron dose per pixel in e/Å², as a signal over the navigation space.
+
+        Returns
+        -------
+        BaseSignal
+            A map (``Signal2D`` for a spectrum image, ``Signal1D`` for a line scan) with the
+            same navigation axes; lazy when this signal is lazy.
+
+        Raises
+        ------
+        cryospec.dose.MissingMetadataError
+            If the beam current, dwell time or pixel size is unknown.
+        """
+        pixel_nm = self.get_acquisition_parameter("pixel_size_nm")
+        dose = self.electrons_per_pixel() / (pixel_nm * 10.0) ** 2
+        am = self.axes_manager
+        shape = am._navigation_shape_in_array if am.navigation_dimension else (1,)
+        if self._lazy:
+            chunks = self.data.chunks[: am.navigation_dimension] if am.navigation_dimension else -1
+            data = da.full(shape, dose, dtype=float, chunks=chunks)
+        else:
+            data = np.full(shape, dose, dtype=float)
+        out = self._get_navigation_signal(data=data)
+        title = self.metadata.General.title
+        out.metadata.General.title = f"Dose per pixel of {title}" if title else "Dose per pixel"
+        out.metadata.set_item("Signal.quantity", "Dose (e/Å²)")
+        out.metadata.set_item(ACQUISITION_NODE, self.metadata.get_item(ACQUISITION_NODE, {}))
+        return out

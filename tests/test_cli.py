@@ -1,0 +1,78 @@
+"""The cryospec command line: help on every subcommand, the demo, the edge listing."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from cryospec.cli import build_parser, main
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["demo", "--help"], ["edges", "--help"]])
+def test_help_on_every_subcommand(argv, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 0
+    assert "usage: cryospec" in capsys.readouterr().out
+
+
+def test_every_subcommand_is_documented():
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if a.dest == "command")
+    assert set(subparsers.choices) == {"demo", "edges"}
+    for sub in subparsers.choices.values():
+        assert sub.description
+
+
+def test_console_script_is_installed():
+    exe = shutil.which("cryospec")
+    command = [exe] if exe else [sys.executable, "-m", "cryospec.cli"]
+    result = subprocess.run([*command, "--version"], capture_output=True, text=True, check=True)
+    assert result.stdout.startswith("cryospec ")
+
+
+def test_edges_lists_the_database(capsys):
+    assert main(["edges", "Li_K", "P_L2,3"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"Li_K\s+55\.0", out)
+    assert re.search(r"P_L23\s+132\.0", out)
+
+
+def test_unknown_edge_is_a_clear_error(capsys):
+    assert main(["edges", "Xx_K"]) == 2
+    assert "not in the cryospec edge database" in capsys.readouterr().err
+
+
+def test_demo_writes_report_and_summary(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out), "--shape", "4", "64", "--seed", "1"]) == 0
+    assert "index.html" in capsys.readouterr().out
+    html = (out / "index.html").read_text(encoding="utf-8")
+    images = re.findall(r'<img src="([^"]+)"', html)
+    assert len(images) >= 5
+    for src in images:
+        png = out / src
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["dataset"]["shape"] == [4, 64]
+    assert summary["dose"]["e_per_A2_per_pixel"] == pytest.approx(summary["dose"]["truth_e_per_A2"])
+    assert summary["thickness"]["t_over_lambda_median_abs_error"] < 0.02
+    assert summary["truth"]["interphase_thickness_nm"] == pytest.approx(76.0)
+    # The measured depth profiles follow the true number densities.
+    for edge in ("Li_K", "P_L23", "O_K"):
+        assert summary["edge_signal_profiles"][edge]["fitted_scale_to_truth"] > 0
+    # No temporary files are left behind by the atomic writes.
+    assert not list(out.rglob(".*"))
+
+
+def test_demo_into_a_file_is_a_clear_error(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    assert main(["demo", "--out", str(blocker), "--shape", "2", "16"]) == 2
+    assert "error" in capsys.readouterr().err
+    assert blocker.read_text(encoding="utf-8") == "x"
