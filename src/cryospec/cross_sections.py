@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import constants
+from scipy import constants, integrate
 
 from .edges import Edge, get_edge
 
@@ -292,4 +292,4 @@ def partial_cross_section(
     dsde = edge_differential_cross_section(
         edge, grid, beam_energy_keV, collection_mrad, convergence_mrad
     )
-    return float(np.trapezoid(dsde, grid))
+    return float(integrate.trapezoid(dsde, grid))

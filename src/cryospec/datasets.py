@@ -592,14 +592,9 @@ def li_lipon(
         low_loss_noiseless=(low_loss_expected * detector_gain).astype(np.float32),
     )
 
-    acquisition = {
-        "beam_current_pA": float(beam_current_pA),
-        "dwell_time_s": float(dwell_time_s),
-        "pixel_size_nm": float(pixel_size_nm),
-        "n_frames": int(n_frames),
-        "detector_gain": float(detector_gain),
-        "temperature_K": 100.0,
-    }
+    acquisition = _acquisition(
+        beam_current_pA, dwell_time_s, pixel_size_nm, n_frames, detector_gain
+    )
     common = {
         "beam_energy": beam_energy_keV,
         "convergence_angle": convergence_mrad,
@@ -624,6 +619,31 @@ def li_lipon(
         common,
     )
     return SyntheticEELS(core_loss, low_loss, truth)
+
+
+def _acquisition(
+    beam_current_pA: float,
+    dwell_time_s: float,
+    pixel_size_nm: float,
+    n_frames: int,
+    detector_gain: float,
+) -> dict[str, float | int]:
+    """The metadata.CryoSpec.Acquisition fields of a synthetic acquisition (at 100 K)."""
+    return {
+        "beam_current_pA": float(beam_current_pA),
+        "dwell_time_s": float(dwell_time_s),
+        "pixel_size_nm": float(pixel_size_nm),
+        "n_frames": int(n_frames),
+        "detector_gain": float(detector_gain),
+        "temperature_K": 100.0,
+    }
+
+
+def _tag_synthetic(signal, name: str, seed: int, acquisition: dict, **extra) -> None:
+    """Write the acquisition fields and the ``CryoSpec.Dataset`` provenance node."""
+    signal.set_acquisition_parameters(**acquisition)
+    dataset = {"name": name, "seed": int(seed), "synthetic": True, **extra}
+    signal.metadata.set_item("CryoSpec.Dataset", dataset)
 
 
 def _navigation_axes(pixel_size_nm: float, ny: int, nx: int) -> list[dict]:
@@ -669,10 +689,7 @@ def _make_eels_signal(data: NDArray, offset: float, step: float, title: str, com
         convergence_angle=common["convergence_angle"],
         collection_angle=common["collection_angle"],
     )
-    s.set_acquisition_parameters(**common["acquisition"])
-    s.metadata.set_item("CryoSpec.Dataset.name", "li_lipon")
-    s.metadata.set_item("CryoSpec.Dataset.seed", int(common["seed"]))
-    s.metadata.set_item("CryoSpec.Dataset.synthetic", True)
+    _tag_synthetic(s, "li_lipon", common["seed"], common["acquisition"])
     s.metadata.set_item("Sample.description", "Li metal | interphase | LiPON cross-section")
     return s
 
@@ -741,6 +758,7 @@ def li_lipon_eds(
         beam_energy_keV=beam_energy_keV,
         energy_step_keV=energy_step_keV,
         efficiency=efficiency,
+        bremsstrahlung_strength=bremsstrahlung_strength,
         energy_resolution_MnKa_eV=energy_resolution_MnKa_eV,
     )
     rng = np.random.default_rng(seed)
@@ -799,20 +817,10 @@ def li_lipon_eds(
         live_time=dwell_time_s * n_frames,
         real_time=dwell_time_s * n_frames,
     )
-    eds.set_acquisition_parameters(
-        beam_current_pA=beam_current_pA,
-        dwell_time_s=dwell_time_s,
-        pixel_size_nm=pixel_size_nm,
-        n_frames=n_frames,
-        detector_gain=1.0,
-        temperature_K=100.0,
-    )
+    acquisition = _acquisition(beam_current_pA, dwell_time_s, pixel_size_nm, n_frames, 1.0)
+    _tag_synthetic(eds, "li_lipon_eds", seed, acquisition, k_factors=dict(k_factors))
     eds.add_elements(["N", "O", "P"])
     eds.add_lines(list(lines))
-    eds.metadata.set_item("CryoSpec.Dataset.name", "li_lipon_eds")
-    eds.metadata.set_item("CryoSpec.Dataset.seed", int(seed))
-    eds.metadata.set_item("CryoSpec.Dataset.synthetic", True)
-    eds.metadata.set_item("CryoSpec.Dataset.k_factors", dict(k_factors))
 
     truth = LiLiPONEDSTruth(
         x_nm=spec.x_nm,
