@@ -6,6 +6,8 @@ from typing import ClassVar
 
 from exspy.signals import EELSSpectrum, LazyEELSSpectrum
 
+from ..background import DEFAULT_LCPL_EXPONENTS
+from ._background_method import subtract_background
 from ._cryo_mixin import CryoSignalMixin
 
 __all__ = ["CryoEELSSpectrum", "LazyCryoEELSSpectrum"]
@@ -20,6 +22,97 @@ class CryoEELSSpectrum(CryoSignalMixin, EELSSpectrum):
 
     _signal_type = "CryoEELS"
     _alias_signal_types: ClassVar[list[str]] = ["cryo EELS", "CryoEELSSpectrum"]
+
+    def subtract_background(
+        self,
+        edge: str | None = None,
+        windows=None,
+        model: str = "power_law",
+        estimator: str = "ml",
+        count_target: float | None = None,
+        detector_gain: float | None = None,
+        read_noise: float = 0.0,
+        negative: str = "raise",
+        exponents: tuple[float, ...] = DEFAULT_LCPL_EXPONENTS,
+        max_radius: int | None = None,
+        return_fit: bool = False,
+        inplace: bool = False,
+    ):
+        """Fit the pre-edge background by Poisson maximum likelihood and subtract it.
+
+        All pixels are fitted at once. Recorded counts are converted to electrons with the
+        detector gain; the fit is Poisson maximum likelihood (unbiased at low counts) or, for
+        comparison, 1/n-weighted least squares. With ``count_target`` the fit is dose-aware:
+        where a pixel's windows hold fewer counts than the target, the background shape comes
+        from a neighbourhood grown until it holds them, while the amplitude stays per pixel.
+
+        Channels below the first window are set to zero. The result carries its variance in
+        ``metadata.Signal.Noise_properties.variance``: the counts' variance (the input's own
+        variance if it has one, else Poisson ``gain * counts + read_noise**2``) plus the
+        variance of the extrapolated background from the fit's covariance. The channels'
+        background errors are fully correlated: to integrate an edge use
+        :func:`cryospec.background.window_sum_variance` on the returned fit.
+
+        For a lazy signal only the window channels are read into memory; the subtraction and
+        the variance stay lazy.
+
+        Parameters
+        ----------
+        edge : str, optional
+            Edge name (``"Li_K"``, ``"P_L2,3"``...): its database windows, and windows may not
+            reach above its onset.
+        windows : sequence of (float, float), optional
+            Explicit windows in eV (override the edge's).
+        model : {"power_law", "exponential", "lcpl"}
+            Background model.
+        estimator : {"ml", "ls"}
+            Poisson maximum likelihood or 1/max(n, 1)-weighted least squares.
+        count_target : float, optional
+            Dose-aware mode: counts the background windows must hold to estimate the shape.
+        detector_gain : float, optional
+            Counts per electron; default ``metadata.CryoSpec.Acquisition.detector_gain``.
+        read_noise : float
+            Read-noise standard deviation in counts per channel.
+        negative : {"raise", "clip"}
+            Negative counts in the windows (dark-subtracted detectors) raise an error, or are
+            clipped to zero for the fit (the data themselves are not changed).
+        exponents : tuple of float
+            LCPL exponents.
+        max_radius : int, optional
+            Largest neighbourhood half-width of the dose-aware mode.
+        return_fit : bool
+            Also return a :class:`~cryospec.signals._background_method.BackgroundResult` with
+            the parameter maps as signals.
+        inplace : bool
+            Replace this signal's data instead of returning a new signal.
+
+        Returns
+        -------
+        CryoEELSSpectrum or None, and BackgroundResult if ``return_fit``
+
+        Raises
+        ------
+        ValueError
+            NaN/inf or negative counts in the windows, a window outside the axis, above the
+            edge onset or with too few channels, a non-uniform axis, a bad argument.
+        cryospec.dose.MissingMetadataError
+            If the detector gain is neither given nor in the metadata.
+        """
+        return subtract_background(
+            self,
+            edge=edge,
+            windows=windows,
+            model=model,
+            estimator=estimator,
+            count_target=count_target,
+            detector_gain=detector_gain,
+            read_noise=read_noise,
+            negative=negative,
+            exponents=exponents,
+            max_radius=max_radius,
+            return_fit=return_fit,
+            inplace=inplace,
+        )
 
 
 class LazyCryoEELSSpectrum(CryoEELSSpectrum, LazyEELSSpectrum):
