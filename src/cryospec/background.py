@@ -137,9 +137,14 @@ def evaluate_background(
     model: str,
     reference_eV: float,
     exponents: tuple[float, ...] = (),
+    dtype: type | np.dtype = np.float64,
 ) -> NDArray:
-    """Background (counts per channel) of ``params`` on ``energy``; shape (..., n_energy)."""
-    basis = model_basis(energy, model, reference_eV, exponents)
+    """Background (counts per channel) of ``params`` on ``energy``; shape (..., n_energy).
+
+    ``dtype`` is the precision of the computation (float32 halves the cost on large cubes).
+    """
+    basis = model_basis(energy, model, reference_eV, exponents).astype(dtype)
+    params = np.asarray(params).astype(dtype, copy=False)
     if model == "lcpl":
         return params @ basis.T
     return np.exp(params[..., :1] - params[..., 1:2] * basis)
@@ -152,13 +157,15 @@ def background_variance(
     model: str,
     reference_eV: float,
     exponents: tuple[float, ...] = (),
+    dtype: type | np.dtype = np.float64,
 ) -> NDArray:
     """Delta-method variance of the background on ``energy``: ``J C J^T`` per channel."""
-    basis = model_basis(energy, model, reference_eV, exponents)
+    basis = model_basis(energy, model, reference_eV, exponents).astype(dtype)
+    covariance = np.asarray(covariance).astype(dtype, copy=False)
     if model == "lcpl":
         # d mu / d c_k = B_k
         return np.einsum("nk,...kl,nl->...n", basis, covariance, basis)
-    mu = evaluate_background(params, energy, model, reference_eV)
+    mu = evaluate_background(params, energy, model, reference_eV, dtype=dtype)
     c_aa = covariance[..., 0, 0, None]
     c_as = covariance[..., 0, 1, None]
     c_ss = covariance[..., 1, 1, None]

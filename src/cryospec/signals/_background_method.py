@@ -113,9 +113,10 @@ def _subtract_block(
     reference_eV: float,
     exponents: tuple[float, ...],
 ) -> np.ndarray:
-    background = gain * evaluate_background(params, energy[start:], model, reference_eV, exponents)
-    out = np.zeros(block.shape, dtype=np.result_type(block.dtype, np.float32))
-    out[..., start:] = block[..., start:] - background
+    dtype = np.result_type(block.dtype, np.float32)
+    background = evaluate_background(params, energy[start:], model, reference_eV, exponents, dtype)
+    out = np.zeros(block.shape, dtype=dtype)
+    out[..., start:] = block[..., start:] - gain * background
     return out
 
 
@@ -135,12 +136,13 @@ def _variance_block(
 ) -> np.ndarray:
     k = params.shape[-1]
     cov = covariance.reshape(*covariance.shape[:-1], k, k)
-    bg_var = background_variance(params, cov, energy[start:], model, reference_eV, exponents)
+    dtype = np.result_type(block.dtype, np.float32)
+    bg_var = background_variance(params, cov, energy[start:], model, reference_eV, exponents, dtype)
     if counts_are_variance:
         counts_var = block[..., start:]
     else:
         counts_var = gain * np.clip(block[..., start:], 0, None) + read_noise**2
-    out = np.zeros(block.shape, dtype=np.result_type(block.dtype, np.float32))
+    out = np.zeros(block.shape, dtype=dtype)
     out[..., start:] = counts_var + gain**2 * bg_var
     return out
 
