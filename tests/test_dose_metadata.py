@@ -137,3 +137,54 @@ def test_non_square_pixels_need_an_explicit_size():
     s.axes_manager[1].scale, s.axes_manager[1].units = 2.0, "nm"
     with pytest.raises(ValueError, match="square pixels"):
         s.get_acquisition_parameter("pixel_size_nm")
+
+
+def test_damage_thresholds_have_sources():
+    from cryospec.dose import damage_thresholds
+
+    thresholds = damage_thresholds()
+    assert {"Li metal", "Li2CO3", "LiOH", "electrolyte"} <= set(thresholds)
+    assert thresholds["Li metal"].critical_dose_e_per_A2 == 1e5
+    assert thresholds["Li2CO3 (room temperature)"].critical_dose_e_per_A2 == 750.0
+    for t in thresholds.values():
+        assert t.source.strip() and t.status in {"checked", "approximate"} and t.conditions
+
+
+def test_flag_damage_compares_the_cumulative_dose():
+    s = _signal((2, 3, 16))
+    s.set_acquisition_parameters(beam_current_pA=10.0, dwell_time_s=1e-3, pixel_size_nm=0.25)
+    dose = float(s.dose_per_pixel().data[0, 0])  # 1e4 e/Å² at (2.5 Å)^2 pixels
+    assert dose == pytest.approx(9986.4, rel=1e-4)
+    assert not s.flag_damage("Li2CO3").data.any()
+    flags = s.flag_damage("Li2CO3", prior_dose=20.0)
+    assert flags.data.all()
+    assert flags.metadata.CryoSpec.Damage.source.startswith("2025 perspective")
+    assert flags.metadata.CryoSpec.Damage.flagged_fraction == 1.0
+    assert s.flag_damage("Li metal").data.sum() == 0
+    # A user threshold overrides the database; the map can vary through prior_dose.
+    prior = np.zeros((2, 3))  # numpy order (y, x) of the navigation shape (3, 2)
+    prior[0, 0] = 1e5
+    custom = s.flag_damage("my SEI", critical_dose=5e4, prior_dose=prior)
+    assert custom.data.sum() == 1 and custom.data[0, 0]
+    assert custom.metadata.CryoSpec.Damage.source == "given by the user"
+    with pytest.raises(KeyError, match="pass critical_dose"):
+        s.flag_damage("unobtainium")
+    with pytest.raises(ValueError, match="critical_dose must be positive"):
+        s.flag_damage("x", critical_dose=-1.0)
+    with pytest.raises(ValueError, match="prior_dose"):
+        s.flag_damage("Li2CO3", prior_dose=np.zeros((3, 2)))
+    assert s.as_lazy().flag_damage("Li2CO3", prior_dose=20.0)._lazy
+
+
+def test_noise_model_stores_the_poisson_variance():
+    s = _signal((2, 3, 16))
+    s.data = s.data * 7.0
+    s.set_acquisition_parameters(detector_gain=2.0)
+    s.set_noise_model(read_noise=3.0)
+    variance = s.metadata.Signal.Noise_properties.variance
+    np.testing.assert_allclose(variance.data, 2.0 * 7.0 + 9.0)
+    assert s.metadata.CryoSpec.Noise.read_noise == 3.0
+    with pytest.raises(MissingMetadataError, match="detector_gain"):
+        _signal().set_noise_model()
+    with pytest.raises(ValueError, match="read_noise"):
+        s.set_noise_model(read_noise=-1.0)

@@ -21,16 +21,21 @@ or ``...Detector.EELS.dwell_time`` (s), and the navigation axes' scale for the p
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+import yaml
 from numpy.typing import ArrayLike, NDArray
 from scipy import constants
 
 __all__ = [
     "ACQUISITION_FIELDS",
     "AcquisitionField",
+    "DamageThreshold",
     "MissingMetadataError",
+    "damage_thresholds",
     "dose_per_pixel",
     "electrons_per_pixel",
     "validate_acquisition_value",
@@ -137,3 +142,40 @@ def dose_per_pixel(
     """
     area_A2 = (np.asarray(pixel_size_nm, dtype=float) * 10.0) ** 2
     return electrons_per_pixel(beam_current_pA, dwell_time_s, n_frames) / area_A2
+
+
+@dataclass(frozen=True)
+class DamageThreshold:
+    """Critical dose of one species, with the conditions and source it holds for."""
+
+    species: str
+    critical_dose_e_per_A2: float
+    effect: str
+    conditions: str
+    status: str
+    source: str
+
+
+@functools.cache
+def _read_thresholds(path: str) -> dict[str, DamageThreshold]:
+    record = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    out = {}
+    for entry in record.get("thresholds", []):
+        try:
+            threshold = DamageThreshold(**entry)
+        except TypeError as exc:
+            raise ValueError(f"{path}: malformed damage threshold {entry!r} ({exc})") from exc
+        value = threshold.critical_dose_e_per_A2
+        if not (isinstance(value, (int, float)) and np.isfinite(value) and value > 0):
+            raise ValueError(f"{path}: {threshold.species}: critical dose must be positive")
+        if threshold.status not in ("checked", "approximate") or not threshold.source.strip():
+            raise ValueError(f"{path}: {threshold.species}: needs a status and a source")
+        out[threshold.species] = threshold
+    return out
+
+
+def damage_thresholds() -> dict[str, DamageThreshold]:
+    """Critical doses shipped with cryospec (``edges/damage/thresholds.yaml``), by species."""
+    from .edges import edge_database_path
+
+    return _read_thresholds(str(edge_database_path() / "damage" / "thresholds.yaml"))

@@ -14,6 +14,7 @@ from ..dose import (
     ACQUISITION_FIELDS,
     ACQUISITION_NODE,
     MissingMetadataError,
+    damage_thresholds,
     electrons_per_pixel,
     validate_acquisition_value,
 )
@@ -213,3 +214,93 @@ class CryoSignalMixin:
         out.metadata.set_item("Signal.quantity", "Dose (e/Å²)")
         out.metadata.set_item(ACQUISITION_NODE, self.metadata.get_item(ACQUISITION_NODE, {}))
         return out
+
+    def flag_damage(
+        self,
+        species: str,
+        critical_dose: float | None = None,
+        prior_dose: float = 0.0,
+    ) -> BaseSignal:
+        """Map of the pixels whose cumulative dose reached a species' critical dose.
+
+        Parameters
+        ----------
+        species : str
+            A species of :func:`cryospec.dose.damage_thresholds` (``"Li metal"``, ``"Li2CO3"``,
+            ...), or any name when ``critical_dose`` is given.
+        critical_dose : float, optional
+            Override the database's critical dose (e/Å²).
+        prior_dose : float or array
+            Dose received before this acquisition (survey scans, focusing), in e/Å².
+
+        Returns
+        -------
+        BaseSignal
+            Boolean map over the navigation space (True: at or above the critical dose), with
+            the threshold, its source and the flagged fraction in ``metadata.CryoSpec.Damage``.
+        """
+        known = damage_thresholds()
+        if critical_dose is None:
+            if species not in known:
+                raise KeyError(
+                    f"no critical dose for {species!r} in the database (known: "
+                    f"{', '.join(known)}); pass critical_dose=..."
+                )
+            entry = known[species]
+            threshold, source = entry.critical_dose_e_per_A2, entry.source
+            conditions, status = entry.conditions, entry.status
+        else:
+            threshold = float(critical_dose)
+            if not (np.isfinite(threshold) and threshold > 0):
+                raise ValueError(f"critical_dose must be positive, got {critical_dose!r}")
+            source, conditions, status = "given by the user", "", "user"
+        if np.any(np.asarray(prior_dose) < 0):
+            raise ValueError("prior_dose must be >= 0")
+        dose = self.dose_per_pixel()
+        prior = np.asarray(prior_dose, dtype=float)
+        if prior.ndim and prior.shape != dose.data.shape:
+            raise ValueError(
+                f"prior_dose must be a number or an array of the navigation shape in numpy "
+                f"order {dose.data.shape}, got {prior.shape}"
+            )
+        flags = dose._deepcopy_with_new_data(dose.data + prior >= threshold)
+        flags.metadata.General.title = f"dose >= critical dose of {species}"
+        flags.metadata.set_item("Signal.quantity", "damaged (bool)")
+        fraction = flags.data.mean()
+        flags.metadata.set_item(
+            "CryoSpec.Damage",
+            {
+                "species": species,
+                "critical_dose_e_per_A2": threshold,
+                "conditions": conditions,
+                "status": status,
+                "source": source,
+                "prior_dose_e_per_A2": float(np.max(prior_dose)),
+                "flagged_fraction": float(fraction.compute() if self._lazy else fraction),
+            },
+        )
+        return flags
+
+    def set_noise_model(self, detector_gain: float | None = None, read_noise: float = 0.0) -> None:
+        """Store the Poisson noise variance of the recorded counts.
+
+        ``variance = detector_gain * counts + read_noise**2`` in
+        ``metadata.Signal.Noise_properties.variance`` (through HyperSpy's
+        ``estimate_poissonian_noise_variance``), where ``detector_gain`` is counts per electron
+        (default: ``metadata.CryoSpec.Acquisition.detector_gain``) and ``read_noise`` the
+        read-noise standard deviation in counts. Recorded in ``metadata.CryoSpec.Noise``.
+        """
+        gain = (
+            validate_acquisition_value("detector_gain", detector_gain)
+            if detector_gain is not None
+            else self.get_acquisition_parameter("detector_gain")
+        )
+        if not (np.isfinite(read_noise) and read_noise >= 0):
+            raise ValueError(f"read_noise must be finite and >= 0, got {read_noise!r}")
+        self.estimate_poissonian_noise_variance(
+            gain_factor=float(gain), gain_offset=float(read_noise) ** 2
+        )
+        self.metadata.set_item(
+            "CryoSpec.Noise",
+            {"model": "poisson", "detector_gain": float(gain), "read_noise": float(read_noise)},
+        )
