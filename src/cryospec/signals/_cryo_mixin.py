@@ -10,6 +10,7 @@ import dask.array as da
 import numpy as np
 from hyperspy.signal import BaseSignal
 
+from .._chunks import signal_axis_in_one_chunk
 from ..dose import (
     ACQUISITION_FIELDS,
     ACQUISITION_NODE,
@@ -304,3 +305,70 @@ class CryoSignalMixin:
             "CryoSpec.Noise",
             {"model": "poisson", "detector_gain": float(gain), "read_noise": float(read_noise)},
         )
+
+    def remove_spikes(
+        self,
+        threshold: float = 6.0,
+        min_excess: float = 5.0,
+        detector_gain: float | None = None,
+        inplace: bool = False,
+    ):
+        """Replace spikes (X-ray hits on the detector) without user interaction.
+
+        A channel is replaced when it exceeds both the same channel of the neighbouring pixels
+        and the running median of its own spectrum by ``threshold`` Poisson standard
+        deviations plus ``min_excess`` counts (see :mod:`cryospec.spikes`); real edges and
+        fine structure, present in the neighbouring pixels too, are left alone. Run it before
+        the background fit.
+
+        Parameters
+        ----------
+        threshold : float
+            Poisson standard deviations above both references.
+        min_excess : float
+            Extra counts required above both references.
+        detector_gain : float, optional
+            Counts per electron; default ``metadata.CryoSpec.Acquisition.detector_gain``.
+        inplace : bool
+            Replace this signal's data.
+
+        Returns
+        -------
+        (signal, replaced) or replaced
+            The cleaned signal (unless ``inplace``) and a navigation map of the number of
+            channels replaced per pixel; the total is recorded in ``metadata.CryoSpec.Spikes``.
+        """
+        from ..spikes import remove_spikes as _remove
+
+        gain = (
+            validate_acquisition_value("detector_gain", detector_gain)
+            if detector_gain is not None
+            else self.get_acquisition_parameter("detector_gain")
+        )
+        n_nav = self.axes_manager.navigation_dimension
+        if self._lazy:
+            data = signal_axis_in_one_chunk(self.data)
+            cleaned = da.map_overlap(
+                lambda block: _remove(block, threshold, min_excess, gain)[0],
+                data,
+                depth={i: (1 if i < n_nav else 0) for i in range(data.ndim)},
+                boundary="reflect",
+                dtype=np.result_type(data.dtype, np.float32),
+            )
+            replaced = (cleaned != data).sum(axis=-1)
+        else:
+            cleaned, replaced = _remove(self.data, threshold, min_excess, gain)
+        replaced_map = self._get_navigation_signal(
+            data=replaced if n_nav else np.asarray(replaced).reshape(1)
+        )
+        replaced_map.metadata.General.title = "spike channels replaced"
+        out = self if inplace else self._deepcopy_with_new_data(cleaned)
+        if inplace:
+            self.data = cleaned
+        total = replaced.sum()
+        out.metadata.set_item(
+            "CryoSpec.Spikes",
+            {"threshold": float(threshold), "min_excess": float(min_excess),
+             "replaced_channels": int(total.compute() if self._lazy else total)},
+        )  # fmt: skip
+        return replaced_map if inplace else (out, replaced_map)
