@@ -1,10 +1,11 @@
 """Non-interactive spike (X-ray hit) removal for batch processing.
 
-A channel is a spike when it stands far above *both* references: the same channel in the
-neighbouring pixels (scaled to this pixel's total counts) and the median of the neighbouring
-channels of the same spectrum. Real features pass: an edge or a near-edge peak is present in
-the neighbouring pixels too, and an edge onset is a step, which the spectral median follows.
-Spikes are replaced by the spatial reference.
+A channel is a spike when it stands far above *both* references: the same channel in every
+neighbouring pixel (scaled to this pixel's total counts; the largest of them is the reference,
+so a real feature at a phase boundary, which lies between its neighbours, is safe) and the
+median of the neighbouring channels of the same spectrum. Real features pass: an edge or a
+near-edge peak is present in the neighbouring pixels too, and an edge onset is a step, which
+the spectral median follows. Spikes are replaced by the median of the neighbouring pixels.
 """
 
 from __future__ import annotations
@@ -16,15 +17,18 @@ from scipy import ndimage
 __all__ = ["find_spikes", "remove_spikes"]
 
 
-def _spatial_reference(data: NDArray) -> NDArray:
+def _spatial_references(data: NDArray) -> tuple[NDArray, NDArray]:
+    """Median and maximum of the neighbouring pixels' channel, scaled to this pixel's total."""
     n_nav = data.ndim - 1
     totals = data.sum(axis=-1, keepdims=True)
     safe = np.where(totals > 0, totals, 1.0)
     normalised = data / safe
     footprint = np.ones((3,) * n_nav + (1,), dtype=bool)
     footprint[(1,) * n_nav + (0,)] = False
-    median = ndimage.median_filter(normalised, footprint=footprint, mode="reflect")
-    return median * totals
+    # "mirror" (d c b | a b c d) keeps the pixel itself out of its own neighbourhood.
+    median = ndimage.median_filter(normalised, footprint=footprint, mode="mirror")
+    maximum = ndimage.maximum_filter(normalised, footprint=footprint, mode="mirror")
+    return median * totals, maximum * totals
 
 
 def find_spikes(
@@ -74,14 +78,15 @@ def find_spikes(
         mask = above(spectral) & (x - spectral > 2 * threshold * np.sqrt(gain * np.maximum(
             spectral, gain)))  # fmt: skip
         return mask, spectral
-    spatial = _spatial_reference(x)
-    mask = above(spatial) & above(spectral)
+    # A real feature at a phase boundary lies between its neighbours; a hit exceeds them all.
+    spatial, highest = _spatial_references(x)
+    mask = above(highest) & above(spectral)
     # A hit often spreads into the next channel: accept neighbours at half the threshold.
     grown = np.zeros_like(mask)
     grown[..., 1:] |= mask[..., :-1]
     grown[..., :-1] |= mask[..., 1:]
-    sigma = np.sqrt(gain * np.maximum(spatial, gain))
-    mask |= grown & (x - spatial > 0.5 * threshold * sigma + min_excess)
+    sigma = np.sqrt(gain * np.maximum(highest, gain))
+    mask |= grown & (x - highest > 0.5 * threshold * sigma + min_excess)
     return mask, spatial
 
 

@@ -352,7 +352,7 @@ class CryoSignalMixin:
                 lambda block: _remove(block, threshold, min_excess, gain)[0],
                 data,
                 depth={i: (1 if i < n_nav else 0) for i in range(data.ndim)},
-                boundary="reflect",
+                boundary="none",
                 dtype=np.result_type(data.dtype, np.float32),
             )
             replaced = (cleaned != data).sum(axis=-1)
