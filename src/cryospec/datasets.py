@@ -54,6 +54,7 @@ from ._simulate import (
 )
 from .cross_sections import edge_differential_cross_section
 from .dose import dose_per_pixel, electrons_per_pixel
+from .dose_series import frame_mean_remaining
 
 __all__ = [
     "EELS_EDGES",
@@ -186,7 +187,12 @@ class LiLiPONTruth:
         Li-side and LiPON-side plateaus (``low``, ``high``), the first 50 % crossing
         ``position_nm``, the 10-90 % ``width_10_90_nm`` and whether it is ``monotonic``.
     electrons_per_pixel, dose_e_per_A2 : float
-        Incident electrons and dose per pixel.
+        Incident electrons and dose per pixel (all frames).
+    frame_dose_e_per_A2 : float
+        Dose of one frame.
+    critical_dose_e_per_A2, damage_floor, damage_factor : dict, float, dict
+        The simulated damage, and per element the factor (n_frames,) by which each frame's
+        areal density is scaled (1 without damage).
     energy_eV, low_loss_energy_eV : ndarray
         Energy axes.
     cross_sections : dict of ndarray
@@ -195,8 +201,10 @@ class LiLiPONTruth:
         Li K dsigma/dE (barn/eV) with each phase's fine structure: the single-scattering
         reference spectrum of each Li environment.
     background, edges, core_loss_noiseless, low_loss_noiseless : ndarray or dict
-        Expected counts: the background, each edge's contribution (plural scattering
-        included), their sum, and the low-loss.
+        Expected counts of the whole acquisition: the background, each edge's undamaged
+        contribution (plural scattering included), the core loss (with damage; per frame with a
+        frame axis, frame k being ``(background + sum_e damage_factor[e][k] * edges[e]) /
+        n_frames``), and the low-loss.
     """
 
     x_nm: NDArray
@@ -218,6 +226,10 @@ class LiLiPONTruth:
     gradients: dict[str, dict[str, float | bool]]
     electrons_per_pixel: float
     dose_e_per_A2: float
+    frame_dose_e_per_A2: float
+    critical_dose_e_per_A2: dict[str, float]
+    damage_floor: float
+    damage_factor: dict[str, NDArray]
     detector_gain: float
     energy_eV: NDArray
     low_loss_energy_eV: NDArray
@@ -426,6 +438,9 @@ def li_lipon(
     thickness_nm: tuple[float, float] = (50.0, 90.0),
     geometry: InterphaseGeometry | None = None,
     background_strength: float = 2.5e-3,
+    frame_axis: bool = False,
+    critical_dose_e_per_A2: dict[str, float] | None = None,
+    damage_floor: float = 0.0,
     noise: bool = True,
     seed: int = 0,
 ) -> SyntheticEELS:
@@ -456,6 +471,16 @@ def li_lipon(
         Interface positions, widths and gradients.
     background_strength : float
         Background counts per eV and per incident electron at 50 eV, per unit t/lambda.
+    frame_axis : bool
+        Keep the ``n_frames`` frames of a dose-fractionated acquisition as a navigation axis
+        ``frame`` (data of shape (frames, rows, columns, channels)) instead of summing them.
+    critical_dose_e_per_A2 : dict, optional
+        Beam damage: per element (``"Li"``, ``"P"``, ``"N"``, ``"O"``), the critical dose D_c
+        at which its areal density has decayed by 1/e:
+        ``n(D) = n0 * (floor + (1 - floor) * exp(-D / D_c))`` (mass loss). Each frame holds the
+        average over the dose it received. Thickness and plasmons are left unchanged.
+    damage_floor : float
+        Fraction of each damaged element that remains at infinite dose.
     noise : bool
         Poisson noise on the electrons; ``False`` returns the expected counts.
     seed : int
@@ -492,6 +517,13 @@ def li_lipon(
     )
     if energy_offset_eV <= 0:
         raise ValueError("energy_offset_eV must be positive: the core-loss axis starts above 0 eV")
+    critical = dict(critical_dose_e_per_A2 or {})
+    for element, value in critical.items():
+        if element not in EELS_EDGES:
+            raise ValueError(f"critical_dose_e_per_A2: unknown element {element!r}")
+        _validate_positive(**{f"critical dose of {element}": value})
+    if not 0.0 <= damage_floor < 1.0:
+        raise ValueError(f"damage_floor must lie in [0, 1), got {damage_floor!r}")
     rng = np.random.default_rng(seed)
     spec = _specimen(shape, pixel_size_nm, geometry, thickness_nm, rng)
     from exspy.utils.eels import iMFP_Iakoubovskii
@@ -548,7 +580,21 @@ def li_lipon(
             ssd = ssd * (1.0 + fine)
         plural = np.fft.irfft(np.fft.rfft(ssd, n=n_fft, axis=-1) * kernel_ft, n=n_fft, axis=-1)
         edges[edge] = np.clip(plural[..., :n_channels], 0.0, None)
-    core_expected = background + sum(edges.values())
+    frame_dose = float(dose_per_pixel(beam_current_pA, dwell_time_s, pixel_size_nm, 1))
+    damage = {
+        element: frame_mean_remaining(n_frames, frame_dose, critical.get(element), damage_floor)
+        for element in EELS_EDGES
+    }
+    if frame_axis:
+        core_expected = np.stack([
+            (background + sum(damage[el][k] * edges[e] for el, e in EELS_EDGES.items()))
+            / n_frames
+            for k in range(n_frames)
+        ])  # fmt: skip
+    else:
+        core_expected = background + sum(
+            damage[el].mean() * edges[e] for el, e in EELS_EDGES.items()
+        )
 
     low_loss_kernel = np.fft.irfft(kernel_ft, n=n_fft, axis=-1)
     zero_index = round(-ll_offset / energy_step_eV)
@@ -581,6 +627,10 @@ def li_lipon(
         gradients=spec.gradients,
         electrons_per_pixel=electrons,
         dose_e_per_A2=dose,
+        frame_dose_e_per_A2=frame_dose,
+        critical_dose_e_per_A2=critical,
+        damage_floor=damage_floor,
+        damage_factor=damage,
         detector_gain=detector_gain,
         energy_eV=energy,
         low_loss_energy_eV=ll_energy,
@@ -670,8 +720,13 @@ def _navigation_axes(pixel_size_nm: float, ny: int, nx: int) -> list[dict]:
 def _make_eels_signal(data: NDArray, offset: float, step: float, title: str, common: dict):
     from .signals import CryoEELSSpectrum
 
-    ny, nx, n = data.shape
+    *frames, ny, nx, n = data.shape
+    frame_axes = [
+        {"name": "frame", "size": f, "offset": 0.0, "scale": 1.0, "units": "", "navigate": True}
+        for f in frames
+    ]
     axes = [
+        *frame_axes,
         *_navigation_axes(common["nav"][2], ny, nx),
         {
             "name": "Energy loss",

@@ -186,8 +186,30 @@ class CryoSignalMixin:
             )
         )
 
+    def frame_axis(self):
+        """The navigation axis named ``"frame"`` of a dose-fractionated acquisition, or None."""
+        for axis in self.axes_manager.navigation_axes:
+            if axis.name == "frame":
+                return axis
+        return None
+
+    def frame_dose(self) -> float:
+        """Dose of one frame (e/Å²): beam current x dwell time per frame over the pixel area."""
+        pixel_nm = self.get_acquisition_parameter("pixel_size_nm")
+        electrons = electrons_per_pixel(
+            self.get_acquisition_parameter("beam_current_pA"),
+            self.get_acquisition_parameter("dwell_time_s"),
+            1,
+        )
+        return float(electrons) / (pixel_nm * 10.0) ** 2
+
     def dose_per_pixel(self) -> BaseSignal:
         """Electron dose per pixel in e/Å², as a signal over the navigation space.
+
+        For a dose-fractionated acquisition with its frames on a navigation axis named
+        ``"frame"`` (values: frame numbers from 0), the value at frame k is the cumulative dose
+        at the end of that frame, ``(k + 1)`` times the frame dose; otherwise it is the dose of
+        the whole acquisition (``n_frames`` frames summed).
 
         Returns
         -------
@@ -200,15 +222,27 @@ class CryoSignalMixin:
         cryospec.dose.MissingMetadataError
             If the beam current, dwell time or pixel size is unknown.
         """
-        pixel_nm = self.get_acquisition_parameter("pixel_size_nm")
-        dose = self.electrons_per_pixel() / (pixel_nm * 10.0) ** 2
         am = self.axes_manager
         shape = am._navigation_shape_in_array if am.navigation_dimension else (1,)
+        frames = self.frame_axis()
+        if frames is None:
+            dose = np.full(shape, self.frame_dose() * self.get_acquisition_parameter("n_frames"))
+        else:
+            numbers = np.asarray(frames.axis, dtype=float)
+            if np.any(numbers < 0) or not np.allclose(numbers, np.round(numbers)):
+                raise ValueError(
+                    f"the frame axis must hold frame numbers 0, 1, 2, ..., got {numbers[:5]}"
+                )
+            index = [None] * len(shape)
+            index[frames.index_in_array] = slice(None)
+            # Frame numbers come from the axis, so a slice of frames keeps its doses.
+            cumulative = (np.round(numbers) + 1.0) * self.frame_dose()
+            dose = np.broadcast_to(cumulative[tuple(index)], shape).copy()
         if self._lazy:
             chunks = self.data.chunks[: am.navigation_dimension] if am.navigation_dimension else -1
-            data = da.full(shape, dose, dtype=float, chunks=chunks)
+            data = da.from_array(dose, chunks=chunks)
         else:
-            data = np.full(shape, dose, dtype=float)
+            data = dose
         out = self._get_navigation_signal(data=data)
         title = self.metadata.General.title
         out.metadata.General.title = f"Dose per pixel of {title}" if title else "Dose per pixel"

@@ -9,6 +9,7 @@ from exspy.signals import EELSSpectrum, LazyEELSSpectrum
 from ..background import DEFAULT_LCPL_EXPONENTS
 from ._background_method import subtract_background
 from ._cryo_mixin import CryoSignalMixin
+from ._dose_series_method import fit_dose_series
 
 __all__ = ["CryoEELSSpectrum", "LazyCryoEELSSpectrum"]
 
@@ -113,6 +114,42 @@ class CryoEELSSpectrum(CryoSignalMixin, EELSSpectrum):
             return_fit=return_fit,
             inplace=inplace,
         )
+
+    def fit_dose_series(
+        self,
+        edges,
+        count_target: float | None = None,
+        fit_floor: bool = True,
+        model: str = "power_law",
+    ):
+        """Edge signals of a dose-fractionated acquisition against cumulative dose.
+
+        The frames (a navigation axis named ``"frame"``, each of dose
+        :meth:`frame_dose`) are background-subtracted one by one (:meth:`subtract_background`
+        with the edge's windows) and integrated over the edge's window. The decay
+        ``floor + (1 - floor) exp(-D / D_c)``, averaged over each frame's dose range, is fitted
+        with one critical dose per edge (a property of the material) and one zero-dose signal
+        per pixel (see :mod:`cryospec.dose_series`).
+
+        Parameters
+        ----------
+        edges : str or sequence of str
+            Edge names (``"Li_K"``, ``"P_L23"``, ``"O_K"``...).
+        count_target : float, optional
+            Dose-aware background fit of each frame (see :meth:`subtract_background`).
+        fit_floor : bool
+            Fit a residual fraction at infinite dose (mass loss to a floor).
+        model : str
+            Background model.
+
+        Returns
+        -------
+        dict
+            Edge name -> :class:`~cryospec.signals._dose_series_method.DoseSeriesResult` with
+            the critical dose and its 95 % interval, the per-frame signals, and the maps
+            extrapolated to zero dose with their standard errors.
+        """
+        return fit_dose_series(self, edges, count_target, fit_floor, model)
 
 
 class LazyCryoEELSSpectrum(CryoEELSSpectrum, LazyEELSSpectrum):
