@@ -66,6 +66,10 @@ def test_demo_writes_report_and_summary(tmp_path, capsys):
     # The measured depth profiles follow the true number densities.
     for edge in ("Li_K", "P_L23", "O_K"):
         assert summary["edge_signal_profiles"][edge]["fitted_scale_to_truth"] > 0
+    # The dose map and the Li K background fit are shown; the background is checked vs truth.
+    assert "figures/dose.png" in images and "figures/li_k_background.png" in images
+    assert abs(summary["background"]["edge_signal_vs_truth"]["Li_K"]["bias_percent"]) < 3
+    assert summary["damage_flags"]["Li metal"]["flagged_fraction"] == 0.0
     # No temporary files are left behind by the atomic writes.
     assert not list(out.rglob(".*"))
 
