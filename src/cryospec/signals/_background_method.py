@@ -175,13 +175,7 @@ def subtract_background(
             "the energy axis is not uniform: cryospec's background fit needs a uniform axis "
             "(see axes_manager[-1].convert_to_uniform_axis())"
         )
-    gain = (
-        float(detector_gain)
-        if detector_gain is not None
-        else float(signal.get_acquisition_parameter("detector_gain"))
-    )
-    if not (np.isfinite(gain) and gain > 0):
-        raise ValueError(f"detector_gain must be finite and positive, got {gain!r}")
+    gain = signal.detector_gain(detector_gain)
     energy = np.asarray(axis.axis, dtype=float)
     resolved, _ = resolve_windows(axis, edge, windows)
     mask = _window_mask(energy, resolved)

@@ -176,6 +176,18 @@ class CryoSignalMixin:
                 continue
         return found
 
+    def detector_gain(self, override: float | None = None) -> float:
+        """Counts per electron: ``override`` if given (checked), else the metadata's value.
+
+        Raises
+        ------
+        cryospec.dose.MissingMetadataError
+            When neither is available.
+        """
+        if override is not None:
+            return float(validate_acquisition_value("detector_gain", override))
+        return float(self.get_acquisition_parameter("detector_gain"))
+
     def electrons_per_pixel(self) -> float:
         """Incident electrons per pixel, summed over frames."""
         return float(
@@ -325,11 +337,7 @@ class CryoSignalMixin:
         (default: ``metadata.CryoSpec.Acquisition.detector_gain``) and ``read_noise`` the
         read-noise standard deviation in counts. Recorded in ``metadata.CryoSpec.Noise``.
         """
-        gain = (
-            validate_acquisition_value("detector_gain", detector_gain)
-            if detector_gain is not None
-            else self.get_acquisition_parameter("detector_gain")
-        )
+        gain = self.detector_gain(detector_gain)
         if not (np.isfinite(read_noise) and read_noise >= 0):
             raise ValueError(f"read_noise must be finite and >= 0, got {read_noise!r}")
         self.estimate_poissonian_noise_variance(
@@ -374,11 +382,7 @@ class CryoSignalMixin:
         """
         from ..spikes import remove_spikes as _remove
 
-        gain = (
-            validate_acquisition_value("detector_gain", detector_gain)
-            if detector_gain is not None
-            else self.get_acquisition_parameter("detector_gain")
-        )
+        gain = self.detector_gain(detector_gain)
         n_nav = self.axes_manager.navigation_dimension
         if self._lazy:
             data = signal_axis_in_one_chunk(self.data)

@@ -75,7 +75,7 @@ def fit_dose_series(
         raise NotImplementedError("fit_dose_series works on in-memory signals; call compute()")
     names = [edges] if isinstance(edges, str) else list(edges)
     frame_dose = signal.frame_dose()
-    gain = float(signal.get_acquisition_parameter("detector_gain"))
+    gain = signal.detector_gain()
     n_frames = axis.size
     energy = signal.axes_manager.signal_axes[0].axis
     results = {}
