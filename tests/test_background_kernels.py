@@ -148,3 +148,16 @@ def test_evaluate_matches_the_model_definition():
     np.testing.assert_allclose(
         evaluate_background(params, E, "power_law", 45.0), _power_law(10.0, 3.0)[None]
     )
+
+
+def test_shape_parameter_stays_in_its_physical_range_at_very_low_counts():
+    rng = np.random.default_rng(4)
+    energy = np.linspace(480.0, 525.0, 150)
+    counts = rng.poisson(0.1 * (energy / 500.0) ** -3.0, size=(5000, energy.size))
+    fit = fit_background(counts, energy)
+    r = fit.shape_parameter
+    assert np.all((r >= 0.0) & (r <= 12.0))
+    at_bound = (r == 0.0) | (r == 12.0)
+    assert at_bound.any() and not fit.converged[at_bound].any()
+    # Extrapolations stay finite and bounded.
+    assert np.all(np.isfinite(fit.evaluate(np.linspace(532.0, 570.0, 20))))

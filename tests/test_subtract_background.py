@@ -40,8 +40,10 @@ def test_dose_aware_o_k_beats_the_per_pixel_fit_at_very_low_dose(low_dose):
     core_loss, _, truth = low_dose
     aware = _edge_error(core_loss.subtract_background("O_K", count_target=4000), truth, "O_K")
     plain = _edge_error(core_loss.subtract_background("O_K"), truth, "O_K")
-    assert abs(aware.mean()) < 0.05
-    assert aware.std() < 0.5 * plain.std()
+    assert abs(aware.mean()) < 0.03
+    # The pooled shape removes most of the exponent's scatter; the per-pixel fit is bounded to
+    # the physical range of r (0-12), so it does not explode, but it scatters more.
+    assert aware.std() < 0.85 * plain.std()
 
 
 def test_variance_is_propagated_and_matches_the_scatter(low_dose):

@@ -45,6 +45,9 @@ DEFAULT_LCPL_EXPONENTS = (2.0, 3.0, 4.0, 5.0)
 _NEWTON_STEPS = 40
 _EM_STEPS = 100
 _DEFAULT_SHAPE = {"power_law": 3.0, "exponential": 0.02}
+# Physical range of the power-law exponent (Rez: r is usually 2-6); for the exponential model
+# the decay constant is bounded so that its local log-slope at E_ref matches (r / E_ref).
+SHAPE_BOUNDS = (0.0, 12.0)
 
 
 @dataclass
@@ -69,7 +72,9 @@ class BackgroundFit:
     dof : int
         Channels in the windows minus fitted parameters.
     converged : ndarray of bool (...)
-        False where the pixel had no counts in the windows or the iteration did not settle.
+        False where the pixel had no counts in the windows, the iteration did not settle, or
+        the shape parameter ended at a bound of its physical range (:data:`SHAPE_BOUNDS`:
+        power-law exponent 0 to 12, the same local slope for the exponential).
     """
 
     model: str
@@ -199,7 +204,9 @@ def _ml_amplitude(counts_sum: NDArray, shape: NDArray, x: NDArray) -> tuple[NDAr
     return a, s1 / s0
 
 
-def _fit_loglinear_ml(counts: NDArray, x: NDArray) -> tuple[NDArray, NDArray, NDArray]:
+def _fit_loglinear_ml(
+    counts: NDArray, x: NDArray, bounds: tuple[float, float]
+) -> tuple[NDArray, NDArray, NDArray]:
     n_sum = counts.sum(axis=-1)
     nx_sum = (counts * x).sum(axis=-1)
     s = _loglinear_init(counts, x)
@@ -216,14 +223,15 @@ def _fit_loglinear_ml(counts: NDArray, x: NDArray) -> tuple[NDArray, NDArray, ND
         with np.errstate(divide="ignore", invalid="ignore"):
             step = np.where(hess < 0, -grad / hess, 0.0)
         step = np.clip(step, -max_step, max_step)
-        s = s + step
+        s = np.clip(s + step, *bounds)
         converged = np.abs(step) < 1e-10 * (1.0 + np.abs(s))
         if converged.all():
             break
     a, _ = _ml_amplitude(n_sum, s, x)
     mu = np.exp(a[..., None] - s[..., None] * x)
     fisher = _loglinear_information(mu, x, weights=None)
-    return np.stack([a, s], axis=-1), fisher, converged & (n_sum > 0)
+    inside = (s > bounds[0]) & (s < bounds[1])
+    return np.stack([a, s], axis=-1), fisher, converged & (n_sum > 0) & inside
 
 
 def _loglinear_information(mu: NDArray, x: NDArray, weights: NDArray | None) -> NDArray:
@@ -235,7 +243,9 @@ def _loglinear_information(mu: NDArray, x: NDArray, weights: NDArray | None) -> 
     return np.stack([np.stack([i_aa, i_as], -1), np.stack([i_as, i_ss], -1)], -2)
 
 
-def _fit_loglinear_ls(counts: NDArray, x: NDArray) -> tuple[NDArray, NDArray, NDArray]:
+def _fit_loglinear_ls(
+    counts: NDArray, x: NDArray, bounds: tuple[float, float]
+) -> tuple[NDArray, NDArray, NDArray]:
     """Gauss-Newton on the 1/max(n,1)-weighted squared residuals, all pixels together."""
     w = 1.0 / np.maximum(counts, 1.0)
     s = _loglinear_init(counts, x)
@@ -253,13 +263,14 @@ def _fit_loglinear_ls(counts: NDArray, x: NDArray) -> tuple[NDArray, NDArray, ND
             ds = (info[..., 0, 0] * rhs[..., 1] - info[..., 0, 1] * rhs[..., 0]) / det
         da = np.clip(np.nan_to_num(da), -2.0, 2.0)
         ds = np.clip(np.nan_to_num(ds), -2.0, 2.0)
-        a, s = a + da, s + ds
+        a, s = a + da, np.clip(s + ds, *bounds)
         converged = (np.abs(da) < 1e-10) & (np.abs(ds) < 1e-10 * (1 + np.abs(s)))
         if converged.all():
             break
     mu = np.exp(a[..., None] - s[..., None] * x)
     info = _loglinear_information(mu, x, w)
-    return np.stack([a, s], axis=-1), info, converged
+    inside = (s > bounds[0]) & (s < bounds[1])
+    return np.stack([a, s], axis=-1), info, converged & inside
 
 
 def _fit_lcpl(counts: NDArray, basis: NDArray, estimator: str) -> tuple[NDArray, NDArray, NDArray]:
@@ -385,14 +396,16 @@ def fit_background(
         ref = float(np.exp(np.mean(np.log(e))))
     exps = tuple(float(r) for r in exponents) if model == "lcpl" else ()
     basis = model_basis(e, model, ref, exps)
+    scale = 1.0 if model == "power_law" else 1.0 / ref
+    bounds = (SHAPE_BOUNDS[0] * scale, SHAPE_BOUNDS[1] * scale)
 
     if shape is None:
         if model == "lcpl":
             params, info, converged = _fit_lcpl(n, basis, estimator)
         elif estimator == "ml":
-            params, info, converged = _fit_loglinear_ml(n, basis)
+            params, info, converged = _fit_loglinear_ml(n, basis, bounds)
         else:
-            params, info, converged = _fit_loglinear_ls(n, basis)
+            params, info, converged = _fit_loglinear_ls(n, basis, bounds)
         covariance = _invert(info)
     else:
         params, covariance, converged = _fit_amplitude(
