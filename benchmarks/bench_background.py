@@ -102,8 +102,9 @@ def plural_scattering_control(seed):
     """
     print("\nP L2,3 control: thick (t/lambda 0.2-0.5) against thin (t/lambda ~0.05), high dose")
     for label, thickness in (("thick", (50.0, 90.0)), ("thin", (10.0, 10.0))):
-        core_loss, _, truth = li_lipon(shape=(16, 64), beam_current_pA=4000.0, seed=seed,
-                                       thickness_nm=thickness)  # fmt: skip
+        core_loss, _, truth = li_lipon(
+            shape=(16, 64), beam_current_pA=4000.0, seed=seed, thickness_nm=thickness
+        )
         w = _edge_window(truth.energy_eV, "P_L23")
         true = truth.edges["P_L23"][..., w].sum(-1).astype(float)
         present = truth.areal_density["P"] > 0.2 * truth.areal_density["P"].max()

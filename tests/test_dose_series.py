@@ -14,8 +14,16 @@ CRITICAL = {"Li": 2.0e4, "P": 6000.0, "O": 3000.0}
 
 @pytest.fixture(scope="module")
 def damaged():
-    return li_lipon(shape=(16, 64), n_frames=8, frame_axis=True, critical_dose_e_per_A2=CRITICAL,
-                    damage_floor=0.2, beam_current_pA=100.0, dwell_time_s=2e-3, seed=4)  # fmt: skip
+    return li_lipon(
+        shape=(16, 64),
+        n_frames=8,
+        frame_axis=True,
+        critical_dose_e_per_A2=CRITICAL,
+        damage_floor=0.2,
+        beam_current_pA=100.0,
+        dwell_time_s=2e-3,
+        seed=4,
+    )
 
 
 def test_frame_mean_remaining_integrates_the_exponential():

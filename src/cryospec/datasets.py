@@ -394,17 +394,23 @@ def _specimen(
 def _li_k_fine_structure(energy: NDArray, sigma_li: NDArray) -> NDArray:
     """Modulation m_k(E) of the Li K edge for each phase, shape (n_phase, n_energy).
 
-    Each phase's peaks are balanced by a broad negative term so that the fine structure leaves
-    the integral over the default Li K window (55-80 eV) unchanged: the integrated edge stays
-    proportional to the Li areal density whatever the Li environment.
+    The near-edge structure lives inside the default Li K window (55-80 eV) and vanishes
+    outside it, so the tail beyond 80 eV is the hydrogenic one. Each phase's peaks are balanced
+    by a broad negative term so that the integral over the window is unchanged: the integrated
+    edge stays proportional to the Li areal density whatever the Li environment.
     """
     lo, hi = 55.0, 80.0
-    window = (energy >= lo) & (energy <= hi)
-    broad = gaussian(energy, 72.0, 8.0)
+    inside = (energy >= lo) & (energy <= hi)
+    phase_in_window = np.clip((energy - lo) / (hi - lo), 0.0, 1.0)
+    broad = np.where(inside, np.sin(np.pi * phase_in_window) ** 2, 0.0)
+    # Smooth roll-off over the last 5 eV of the window.
+    taper = np.where(
+        inside, np.cos(0.5 * np.pi * np.clip((energy - (hi - 5.0)) / 5.0, 0.0, 1.0)) ** 2, 0.0
+    )
     modulations = []
     for phase in PHASES:
-        peaks = sum(h * gaussian(energy, c, s) for c, s, h in phase.li_k_peaks)
-        kappa = np.sum((sigma_li * peaks)[window]) / np.sum((sigma_li * broad)[window])
+        peaks = taper * sum(h * gaussian(energy, c, s) for c, s, h in phase.li_k_peaks)
+        kappa = np.sum((sigma_li * peaks)[inside]) / np.sum((sigma_li * broad)[inside])
         modulations.append(peaks - kappa * broad)
     return np.array(modulations)
 
@@ -586,11 +592,13 @@ def li_lipon(
         for element in EELS_EDGES
     }
     if frame_axis:
-        core_expected = np.stack([
-            (background + sum(damage[el][k] * edges[e] for el, e in EELS_EDGES.items()))
-            / n_frames
-            for k in range(n_frames)
-        ])  # fmt: skip
+        core_expected = np.stack(
+            [
+                (background + sum(damage[el][k] * edges[e] for el, e in EELS_EDGES.items()))
+                / n_frames
+                for k in range(n_frames)
+            ]
+        )
     else:
         core_expected = background + sum(
             damage[el].mean() * edges[e] for el, e in EELS_EDGES.items()

@@ -81,12 +81,27 @@ def _li_k_fit_figure(core_loss, truth, fit_result, subtracted):
     ax = axes[0]
     ax.plot(energy[view], data[view], color="0.3", lw=1, label="data (LiPON region mean)")
     ax.plot(energy[view], background[view], lw=1.5, label="Poisson-ML background (dose-aware)")
-    ax.plot(energy[view], truth.background[:, columns].mean(axis=(0, 1))[view], ls="--", lw=1,
-            label="true background")  # fmt: skip
-    ax.plot(energy[view], subtracted.data[:, columns].mean(axis=(0, 1))[view], lw=1.5,
-            label="background-subtracted")  # fmt: skip
-    ax.plot(energy[view], truth.edges["Li_K"][:, columns].mean(axis=(0, 1))[view], ls=":",
-            color="k", lw=1.2, label="true Li K")  # fmt: skip
+    ax.plot(
+        energy[view],
+        truth.background[:, columns].mean(axis=(0, 1))[view],
+        ls="--",
+        lw=1,
+        label="true background",
+    )
+    ax.plot(
+        energy[view],
+        subtracted.data[:, columns].mean(axis=(0, 1))[view],
+        lw=1.5,
+        label="background-subtracted",
+    )
+    ax.plot(
+        energy[view],
+        truth.edges["Li_K"][:, columns].mean(axis=(0, 1))[view],
+        ls=":",
+        color="k",
+        lw=1.2,
+        label="true Li K",
+    )
     for lo, hi in fit_result.windows_eV:
         ax.axvspan(lo, hi, color="C0", alpha=0.1)
     ax.set(xlabel="energy loss (eV)", ylabel="counts / channel", title="Li K background fit")
@@ -96,11 +111,19 @@ def _li_k_fit_figure(core_loss, truth, fit_result, subtracted):
     ax.plot(x, fit_result.shape.data.mean(axis=0), label="fitted exponent r (row mean)")
     ax.plot(x, truth.background_exponent.mean(axis=0), ls="--", label="true r")
     ax2 = ax.twinx()
-    ax2.plot(x, fit_result.neighbourhood_radius.data.mean(axis=0), color="C2", lw=1,
-             label="neighbourhood half-width")  # fmt: skip
+    ax2.plot(
+        x,
+        fit_result.neighbourhood_radius.data.mean(axis=0),
+        color="C2",
+        lw=1,
+        label="neighbourhood half-width",
+    )
     ax2.set_ylabel("neighbourhood half-width (pixels)", color="C2")
-    ax.set(xlabel="depth x (nm)", ylabel="power-law exponent r",
-           title="Background shape across the interphase")  # fmt: skip
+    ax.set(
+        xlabel="depth x (nm)",
+        ylabel="power-law exponent r",
+        title="Background shape across the interphase",
+    )
     ax.legend(fontsize=8, loc="upper right")
     return fig
 

@@ -113,17 +113,20 @@ def fit_dose_decay(
         if not fit_floor:
             return 0.0, _chi2(s, w, frame_dose, log_dc, 0.0)
         res = optimize.minimize_scalar(
-            lambda f: _chi2(s, w, frame_dose, log_dc, f), bounds=(0.0, 0.99), method="bounded",
+            lambda f: _chi2(s, w, frame_dose, log_dc, f),
+            bounds=(0.0, 0.99),
+            method="bounded",
             options={"xatol": 1e-6},
-        )  # fmt: skip
+        )
         return float(res.x), float(res.fun)
 
     grid = np.linspace(lo, hi, 60)
     profile = np.array([best_floor(g)[1] for g in grid])
     start = int(np.argmin(profile))
     bracket = (grid[max(start - 1, 0)], grid[min(start + 1, grid.size - 1)])
-    res = optimize.minimize_scalar(lambda g: best_floor(g)[1], bounds=bracket, method="bounded",
-                                   options={"xatol": 1e-8})  # fmt: skip
+    res = optimize.minimize_scalar(
+        lambda g: best_floor(g)[1], bounds=bracket, method="bounded", options={"xatol": 1e-8}
+    )
     log_dc = float(res.x)
     floor, chi2_min = best_floor(log_dc)
     dof = max(n_frames * n_pixels - n_pixels - (2 if fit_floor else 1), 1)

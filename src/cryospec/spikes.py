@@ -66,8 +66,9 @@ def find_spikes(
         raise ValueError(f"spectral_width must be an odd number >= 3, got {spectral_width}")
     if threshold <= 0 or min_excess < 0:
         raise ValueError("threshold must be positive and min_excess >= 0")
-    spectral = ndimage.median_filter(x, size=(1,) * (x.ndim - 1) + (spectral_width,),
-                                     mode="nearest")  # fmt: skip
+    spectral = ndimage.median_filter(
+        x, size=(1,) * (x.ndim - 1) + (spectral_width,), mode="nearest"
+    )
 
     def above(reference: NDArray) -> NDArray:
         sigma = np.sqrt(gain * np.maximum(reference, gain))
@@ -75,8 +76,9 @@ def find_spikes(
 
     if x.ndim == 1:
         # One spectrum: only the spectral test, made stricter.
-        mask = above(spectral) & (x - spectral > 2 * threshold * np.sqrt(gain * np.maximum(
-            spectral, gain)))  # fmt: skip
+        mask = above(spectral) & (
+            x - spectral > 2 * threshold * np.sqrt(gain * np.maximum(spectral, gain))
+        )
         return mask, spectral
     # A real feature at a phase boundary lies between its neighbours; a hit exceeds them all.
     spatial, highest = _spatial_references(x)

@@ -13,11 +13,21 @@ from ..background import (
     DEFAULT_LCPL_EXPONENTS,
     MODELS,
     BackgroundFit,
+    _box_sum,
     background_variance,
     evaluate_background,
     fit_background,
     fit_background_dose_aware,
+    neighbourhood_radius,
+    window_sum_variance,
 )
+from ..background_edges import (
+    PowerLawEdgesFit,
+    edge_shapes,
+    fit_power_law_with_edges,
+    fit_power_law_with_edges_pooled,
+)
+from ..dose import MissingMetadataError
 from ..edges import get_edge
 
 __all__ = ["BackgroundResult", "resolve_windows", "subtract_background"]
@@ -42,10 +52,12 @@ class BackgroundResult:
         Half-width of the neighbourhood that gave the shape (0: the pixel alone).
     converged : BaseSignal
         False where the windows held no counts or the fit did not settle.
-    fit : BackgroundFit
+    fit : BackgroundFit or PowerLawEdgesFit
         The kernel's result (electron units), for further computation.
     windows_eV : list of (float, float)
         The windows used.
+    edge_coefficients : dict of BaseSignal or None
+        With ``preceding_edges``: the coefficient of each preceding edge's tail.
     """
 
     amplitude: BaseSignal
@@ -55,8 +67,29 @@ class BackgroundResult:
     reduced_deviance: BaseSignal
     neighbourhood_radius: BaseSignal
     converged: BaseSignal
-    fit: BackgroundFit
+    fit: BackgroundFit | PowerLawEdgesFit
     windows_eV: list[tuple[float, float]]
+    edge_coefficients: dict[str, BaseSignal] | None = None
+    _evaluator: Any = None
+    _extra: Any = None
+    _energy: Any = None
+    _gain: float = 1.0
+
+    def window_sum_variance(self, lo: float, hi: float) -> np.ndarray:
+        """Variance (counts²) of the subtracted background summed over ``[lo, hi]`` eV.
+
+        The channels' background errors are fully correlated through the fit parameters, so
+        this is not the sum of the per-channel variances.
+        """
+        window = (self._energy >= lo) & (self._energy <= hi)
+        energy = self._energy[window]
+        if isinstance(self.fit, PowerLawEdgesFit):
+            start = self._evaluator.start
+            shapes = self._evaluator.shapes(self._extra)[..., window[start:], :]
+            value = self.fit.window_sum_variance(energy, shapes)
+        else:
+            value = window_sum_variance(self.fit, energy)
+        return self._gain**2 * value
 
 
 def resolve_windows(
@@ -102,42 +135,80 @@ def _window_mask(energy: np.ndarray, windows: list[tuple[float, float]]) -> np.n
     return mask
 
 
-def _subtract_block(
-    block: np.ndarray,
-    params: np.ndarray,
-    *,
-    energy: np.ndarray,
-    start: int,
-    gain: float,
-    model: str,
-    reference_eV: float,
-    exponents: tuple[float, ...],
-) -> np.ndarray:
+class _SimpleModel:
+    """Evaluates the power-law / exponential / LCPL background of per-pixel parameters."""
+
+    def __init__(self, model: str, reference_eV: float, exponents: tuple[float, ...]):
+        self.model, self.reference_eV, self.exponents = model, reference_eV, exponents
+
+    def background(self, params, extra, energy, dtype):
+        return evaluate_background(
+            params, energy, self.model, self.reference_eV, self.exponents, dtype
+        )
+
+    def variance(self, params, covariance, extra, energy, dtype):
+        return background_variance(
+            params, covariance, energy, self.model, self.reference_eV, self.exponents, dtype
+        )
+
+
+class _EdgeTailModel:
+    """Evaluates power law + preceding-edge tails (:mod:`cryospec.background_edges`)."""
+
+    def __init__(self, reference_eV, edges, microscope, full_energy, start, ll_energy=None):
+        self.reference_eV, self.edges, self.microscope = reference_eV, edges, microscope
+        self.full_energy, self.start, self.ll_energy = full_energy, start, ll_energy
+        self._global = None
+
+    def shapes(self, extra):
+        if self.ll_energy is None:
+            if self._global is None:
+                self._global = edge_shapes(self.full_energy, self.edges, *self.microscope)
+            return self._global[self.start :]
+        shapes = edge_shapes(
+            self.full_energy,
+            self.edges,
+            *self.microscope,
+            low_loss=extra[0],
+            low_loss_energy=self.ll_energy,
+        )
+        return shapes[..., self.start :, :]
+
+    def _fit(self, params, covariance=None):
+        cov = np.zeros(()) if covariance is None else covariance
+        return PowerLawEdgesFit(self.reference_eV, params, cov, np.zeros(()), 0, np.ones(()))
+
+    def background(self, params, extra, energy, dtype):
+        return self._fit(params).evaluate(energy, self.shapes(extra)).astype(dtype)
+
+    def variance(self, params, covariance, extra, energy, dtype):
+        return self._fit(params, covariance).variance(energy, self.shapes(extra)).astype(dtype)
+
+
+def _subtract_block(block, params, *extra, energy, start, gain, evaluator):
     dtype = np.result_type(block.dtype, np.float32)
-    background = evaluate_background(params, energy[start:], model, reference_eV, exponents, dtype)
+    background = evaluator.background(params, extra, energy[start:], dtype)
     out = np.zeros(block.shape, dtype=dtype)
     out[..., start:] = block[..., start:] - gain * background
     return out
 
 
 def _variance_block(
-    block: np.ndarray,
-    params: np.ndarray,
-    covariance: np.ndarray,
-    *,
-    energy: np.ndarray,
-    start: int,
-    gain: float,
-    read_noise: float,
-    model: str,
-    reference_eV: float,
-    exponents: tuple[float, ...],
-    counts_are_variance: bool,
-) -> np.ndarray:
+    block,
+    params,
+    covariance,
+    *extra,
+    energy,
+    start,
+    gain,
+    read_noise,
+    evaluator,
+    counts_are_variance,
+):
+    dtype = np.result_type(block.dtype, np.float32)
     k = params.shape[-1]
     cov = covariance.reshape(*covariance.shape[:-1], k, k)
-    dtype = np.result_type(block.dtype, np.float32)
-    bg_var = background_variance(params, cov, energy[start:], model, reference_eV, exponents, dtype)
+    bg_var = evaluator.variance(params, cov, extra, energy[start:], dtype)
     if counts_are_variance:
         counts_var = block[..., start:]
     else:
@@ -145,6 +216,38 @@ def _variance_block(
     out = np.zeros(block.shape, dtype=dtype)
     out[..., start:] = counts_var + gain**2 * bg_var
     return out
+
+
+def _microscope(signal) -> tuple[float, float, float]:
+    tem = "Acquisition_instrument.TEM"
+    values = []
+    for path, what in (
+        (f"{tem}.beam_energy", "beam energy (keV)"),
+        (f"{tem}.Detector.EELS.collection_angle", "collection angle (mrad)"),
+        (f"{tem}.convergence_angle", "convergence angle (mrad)"),
+    ):
+        value = signal.metadata.get_item(path, None)
+        if value is None or not np.isfinite(value) or (value <= 0 and "convergence" not in path):
+            raise MissingMetadataError(
+                f"metadata.{path} ({what}) is needed for the edge cross-sections; set it with "
+                "s.set_microscope_parameters(beam_energy=..., convergence_angle=..., "
+                "collection_angle=...)"
+            )
+        values.append(float(value))
+    return values[0], values[1], values[2]
+
+
+def _low_loss_array(signal, low_loss) -> tuple[np.ndarray, np.ndarray]:
+    ll_axis = low_loss.axes_manager.signal_axes[0]
+    if not ll_axis.is_uniform:
+        raise ValueError("the low loss needs a uniform energy axis")
+    if low_loss.axes_manager.navigation_shape != signal.axes_manager.navigation_shape:
+        raise ValueError(
+            f"the low loss has navigation shape {low_loss.axes_manager.navigation_shape}, the "
+            f"core loss {signal.axes_manager.navigation_shape}: they must match pixel by pixel"
+        )
+    data = low_loss.data.compute() if low_loss._lazy else low_loss.data
+    return np.asarray(data, dtype=float), np.asarray(ll_axis.axis, dtype=float)
 
 
 def subtract_background(
@@ -159,6 +262,8 @@ def subtract_background(
     negative: str = "raise",
     exponents: tuple[float, ...] = DEFAULT_LCPL_EXPONENTS,
     max_radius: int | None = None,
+    preceding_edges: Any = None,
+    low_loss=None,
     return_fit: bool = False,
     inplace: bool = False,
 ):
@@ -177,6 +282,19 @@ def subtract_background(
         )
     gain = signal.detector_gain(detector_gain)
     energy = np.asarray(axis.axis, dtype=float)
+    if isinstance(preceding_edges, str):
+        preceding_edges = [preceding_edges]
+    tails = tuple(get_edge(e).name for e in (preceding_edges or []))
+    if tails:
+        if model != "power_law" or estimator != "ml":
+            raise ValueError("preceding_edges works with model='power_law', estimator='ml'")
+        if edge is None:
+            raise ValueError("preceding_edges needs the target edge name")
+        if windows is None:
+            windows = [w for e in tails for w in get_edge(e).background_windows_eV]
+            windows += list(get_edge(edge).background_windows_eV)
+    elif low_loss is not None:
+        raise ValueError("low_loss is used with preceding_edges (their plural scattering)")
     resolved, _ = resolve_windows(axis, edge, windows)
     mask = _window_mask(energy, resolved)
     if mask.sum() < _MIN_CHANNELS:
@@ -204,32 +322,55 @@ def subtract_background(
         window = np.clip(window, 0, None)
     electrons = window / gain
     nav_shape = electrons.shape[:-1]
+    if count_target is not None and len(nav_shape) not in (1, 2):
+        raise ValueError("the dose-aware fit (count_target) needs a line scan or a map")
 
-    if count_target is not None:
-        if len(nav_shape) not in (1, 2):
-            raise ValueError("the dose-aware fit (count_target) needs a line scan or a map")
-        fit, radius = fit_background_dose_aware(
-            electrons, energy[mask], count_target / gain, model, estimator, exponents, max_radius
-        )
+    extra: list[np.ndarray] = []
+    if tails:
+        microscope = _microscope(signal)
+        ll_energy = None
+        if low_loss is not None:
+            ll_data, ll_energy = _low_loss_array(signal, low_loss)
+            extra = [ll_data]
+        shapes = edge_shapes(
+            energy,
+            tails,
+            *microscope,
+            low_loss=extra[0] if extra else None,
+            low_loss_energy=ll_energy,
+        )[..., mask, :]
+        anchor = energy[mask] < min(get_edge(e).onset_eV for e in tails)
+        if count_target is not None:
+            radius = neighbourhood_radius(
+                electrons.sum(-1), count_target / gain, max_radius or max(nav_shape)
+            )
+            fit = fit_power_law_with_edges_pooled(
+                electrons, energy[mask], shapes, anchor, radius, _box_sum
+            )
+        else:
+            fit = fit_power_law_with_edges(electrons, energy[mask], shapes, anchor)
+            radius = np.zeros(nav_shape, dtype=int)
+        evaluator = _EdgeTailModel(fit.reference_eV, tails, microscope, energy, start, ll_energy)
     else:
-        fit = fit_background(electrons, energy[mask], model, estimator, exponents=exponents)
-        radius = np.zeros(nav_shape, dtype=int)
+        if count_target is not None:
+            fit, radius = fit_background_dose_aware(
+                electrons,
+                energy[mask],
+                count_target / gain,
+                model,
+                estimator,
+                exponents,
+                max_radius,
+            )
+        else:
+            fit = fit_background(electrons, energy[mask], model, estimator, exponents=exponents)
+            radius = np.zeros(nav_shape, dtype=int)
+        evaluator = _SimpleModel(model, fit.reference_eV, fit.exponents)
 
-    kwargs = {
-        "energy": energy,
-        "start": start,
-        "gain": gain,
-        "model": model,
-        "reference_eV": fit.reference_eV,
-        "exponents": fit.exponents,
-    }
+    kwargs = {"energy": energy, "start": start, "gain": gain, "evaluator": evaluator}
+    dtype = np.result_type(signal.data.dtype, np.float32)
     data = map_spectra(
-        _subtract_block,
-        signal.data,
-        fit.params,
-        n_out=energy.size,
-        dtype=np.result_type(signal.data.dtype, np.float32),
-        **kwargs,
+        _subtract_block, signal.data, fit.params, *extra, n_out=energy.size, dtype=dtype, **kwargs
     )
     old_variance = signal.metadata.get_item("Signal.Noise_properties.variance", None)
     if isinstance(old_variance, BaseSignal):
@@ -244,8 +385,9 @@ def subtract_background(
         var_source,
         fit.params,
         fit.covariance.reshape(*nav_shape, k * k),
+        *extra,
         n_out=energy.size,
-        dtype=np.result_type(signal.data.dtype, np.float32),
+        dtype=dtype,
         read_noise=float(read_noise),
         counts_are_variance=is_var,
         **kwargs,
@@ -254,13 +396,14 @@ def subtract_background(
     record = {
         "edge": edge or "",
         "windows_eV": [list(w) for w in resolved],
-        "model": model,
+        "model": model if not tails else f"power_law + tails of {', '.join(tails)}",
         "estimator": estimator,
         "count_target": float(count_target) if count_target is not None else 0.0,
         "detector_gain": gain,
         "read_noise": float(read_noise),
         "negative": negative,
         "zero_below_eV": float(energy[start]),
+        "plural_scattering": "low loss given" if extra else "none",
     }
     if inplace:
         out = signal
@@ -278,11 +421,11 @@ def subtract_background(
     out.metadata.General.title = f"{signal.metadata.General.title} (background subtracted)".strip()
     if not return_fit:
         return None if inplace else out
-    result = _result_signals(signal, fit, radius, gain, resolved)
+    result = _result_signals(signal, fit, radius, gain, resolved, evaluator, extra, energy)
     return result if inplace else (out, result)
 
 
-def _result_signals(signal, fit: BackgroundFit, radius, gain, windows) -> BackgroundResult:
+def _result_signals(signal, fit, radius, gain, windows, evaluator, extra, energy):
     def nav_map(values, title, quantity=""):
         values = np.asarray(values)
         if signal.axes_manager.navigation_dimension == 0:
@@ -293,20 +436,30 @@ def _result_signals(signal, fit: BackgroundFit, radius, gain, windows) -> Backgr
             s.metadata.set_item("Signal.quantity", quantity)
         return s
 
+    edges = None
     with np.errstate(invalid="ignore"):
-        var_a = fit.covariance[..., 0, 0] if fit.model != "lcpl" else np.full(radius.shape, np.nan)
-        amp = fit.amplitude * gain
-        amp_std = amp * np.sqrt(var_a) if fit.model != "lcpl" else var_a
-    if fit.model == "lcpl":
-        from hyperspy.signals import BaseSignal as _Base
+        if isinstance(fit, PowerLawEdgesFit):
+            amp = fit.params[..., 0] * gain
+            amp_std = np.sqrt(fit.covariance[..., 0, 0]) * gain
+            shape = nav_map(fit.params[..., 1], "background exponent r")
+            shape_std = nav_map(np.sqrt(fit.covariance[..., 1, 1]), "standard error of r")
+            edges = {
+                name: nav_map(fit.params[..., 2 + j] * gain, f"{name} tail coefficient")
+                for j, name in enumerate(evaluator.edges)
+            }
+        elif fit.model == "lcpl":
+            from hyperspy.signals import BaseSignal as _Base
 
-        shape = _Base(fit.shape_parameter).transpose(signal_axes=1)
-        shape.metadata.General.title = f"LCPL weights of exponents {list(fit.exponents)}"
-        shape_std = nav_map(np.full(radius.shape, np.nan), "LCPL weight error (not computed)")
-    else:
-        label = "exponent r" if fit.model == "power_law" else "decay constant b (1/eV)"
-        shape = nav_map(fit.shape_parameter, f"background {label}")
-        shape_std = nav_map(np.sqrt(fit.covariance[..., 1, 1]), f"standard error of {label}")
+            amp, amp_std = fit.amplitude * gain, np.full(radius.shape, np.nan)
+            shape = _Base(fit.shape_parameter).transpose(signal_axes=1)
+            shape.metadata.General.title = f"LCPL weights of exponents {list(fit.exponents)}"
+            shape_std = nav_map(np.full(radius.shape, np.nan), "LCPL weight error (not computed)")
+        else:
+            amp = fit.amplitude * gain
+            amp_std = amp * np.sqrt(fit.covariance[..., 0, 0])
+            label = "exponent r" if fit.model == "power_law" else "decay constant b (1/eV)"
+            shape = nav_map(fit.shape_parameter, f"background {label}")
+            shape_std = nav_map(np.sqrt(fit.covariance[..., 1, 1]), f"standard error of {label}")
     return BackgroundResult(
         amplitude=nav_map(amp, f"background at {fit.reference_eV:.1f} eV", "counts / channel"),
         amplitude_std=nav_map(amp_std, "standard error of the background amplitude"),
@@ -317,4 +470,9 @@ def _result_signals(signal, fit: BackgroundFit, radius, gain, windows) -> Backgr
         converged=nav_map(fit.converged, "fit converged"),
         fit=fit,
         windows_eV=windows,
+        edge_coefficients=edges,
+        _evaluator=evaluator,
+        _extra=extra,
+        _energy=energy,
+        _gain=gain,
     )

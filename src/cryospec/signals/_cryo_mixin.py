@@ -406,7 +406,10 @@ class CryoSignalMixin:
         total = replaced.sum()
         out.metadata.set_item(
             "CryoSpec.Spikes",
-            {"threshold": float(threshold), "min_excess": float(min_excess),
-             "replaced_channels": int(total.compute() if self._lazy else total)},
-        )  # fmt: skip
+            {
+                "threshold": float(threshold),
+                "min_excess": float(min_excess),
+                "replaced_channels": int(total.compute() if self._lazy else total),
+            },
+        )
         return replaced_map if inplace else (out, replaced_map)

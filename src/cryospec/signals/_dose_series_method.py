@@ -7,7 +7,6 @@ from dataclasses import dataclass
 import numpy as np
 from hyperspy.signal import BaseSignal
 
-from ..background import window_sum_variance
 from ..dose_series import fit_dose_decay
 from ..edges import get_edge
 
@@ -93,9 +92,7 @@ def fit_dose_series(
             )
             counts = np.clip(frame.data[..., window], 0, None)
             values.append(sub.data[..., window].sum(-1))
-            variances.append(
-                gain * counts.sum(-1) + gain**2 * window_sum_variance(fit.fit, energy[window])
-            )
+            variances.append(gain * counts.sum(-1) + fit.window_sum_variance(lo, hi))
         values, variances = np.array(values), np.array(variances)
         nav_shape = values.shape[1:]
         decay = fit_dose_decay(

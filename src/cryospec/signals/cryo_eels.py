@@ -36,6 +36,8 @@ class CryoEELSSpectrum(CryoSignalMixin, EELSSpectrum):
         negative: str = "raise",
         exponents: tuple[float, ...] = DEFAULT_LCPL_EXPONENTS,
         max_radius: int | None = None,
+        preceding_edges=None,
+        low_loss=None,
         return_fit: bool = False,
         inplace: bool = False,
     ):
@@ -81,6 +83,13 @@ class CryoEELSSpectrum(CryoSignalMixin, EELSSpectrum):
             LCPL exponents.
         max_radius : int, optional
             Largest neighbourhood half-width of the dose-aware mode.
+        preceding_edges : str or sequence of str, optional
+            Edges whose tails lie under this one (``"Li_K"`` under ``"P_L23"``): the background
+            becomes a power law plus their hydrogenic cross-sections (non-negative), fitted over
+            their own pre-edge windows and this edge's (see :mod:`cryospec.background_edges`).
+        low_loss : CryoEELSSpectrum, optional
+            With ``preceding_edges``: the matching low-loss spectrum image (same dispersion,
+            same pixels); the tails are convolved with it (plural scattering).
         return_fit : bool
             Also return a :class:`~cryospec.signals._background_method.BackgroundResult` with
             the parameter maps as signals.
@@ -111,6 +120,8 @@ class CryoEELSSpectrum(CryoSignalMixin, EELSSpectrum):
             negative=negative,
             exponents=exponents,
             max_radius=max_radius,
+            preceding_edges=preceding_edges,
+            low_loss=low_loss,
             return_fit=return_fit,
             inplace=inplace,
         )
