@@ -86,3 +86,14 @@ def test_bad_arguments():
         find_spikes(np.ones((3, 3, 20)), spectral_width=4)
     with pytest.raises(ValueError, match="threshold"):
         find_spikes(np.ones((3, 3, 20)), threshold=0)
+
+
+def test_variance_of_replaced_channels_follows_the_replacement(spiky):
+    _, injected, _, (iy, ix, ic) = spiky
+    s = injected.deepcopy()
+    s.set_noise_model()
+    cleaned, _ = s.remove_spikes()
+    variance = cleaned.metadata.Signal.Noise_properties.variance.data
+    np.testing.assert_allclose(variance[iy, ix, ic], np.clip(cleaned.data[iy, ix, ic], 0, None))
+    untouched = cleaned.data == injected.data
+    np.testing.assert_allclose(variance[untouched], np.clip(injected.data[untouched], 0, None))

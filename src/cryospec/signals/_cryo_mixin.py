@@ -400,9 +400,16 @@ class CryoSignalMixin:
             data=replaced if n_nav else np.asarray(replaced).reshape(1)
         )
         replaced_map.metadata.General.title = "spike channels replaced"
-        out = self if inplace else self._deepcopy_with_new_data(cleaned)
+        original = self.data
+        out = self if inplace else self._deepcopy_with_new_data(cleaned, copy_variance=True)
         if inplace:
             self.data = cleaned
+        variance = out.metadata.get_item("Signal.Noise_properties.variance", None)
+        if isinstance(variance, BaseSignal):
+            # A replaced channel carries the Poisson variance of its replacement value.
+            where = cleaned != original
+            lib = da if self._lazy else np
+            variance.data = lib.where(where, gain * lib.clip(cleaned, 0, None), variance.data)
         total = replaced.sum()
         out.metadata.set_item(
             "CryoSpec.Spikes",
