@@ -158,10 +158,11 @@ def _nn_poisson_newton(counts, basis, coef, steps):
     k = basis.shape[-1]
     eye = np.eye(k)
     floor = 1e-6
+    basis_t = np.swapaxes(basis, -1, -2)
     for _ in range(steps):
-        mu = np.maximum(np.einsum("...nk,...k->...n", basis, coef), floor)
-        grad = np.einsum("...n,...nk->...k", counts / mu - 1.0, basis)
-        hess = np.einsum("...n,...nk,...nl->...kl", counts / mu**2, basis, basis)
+        mu = np.maximum((basis @ coef[..., None])[..., 0], floor)
+        grad = ((counts / mu - 1.0)[..., None, :] @ basis)[..., 0, :]
+        hess = (basis_t * (counts / mu**2)[..., None, :]) @ basis
         free = (coef > 0) | (grad > 0)
         hess = hess * free[..., :, None] * free[..., None, :] + eye * ~free[..., None, :]
         scale = np.trace(hess, axis1=-2, axis2=-1)[..., None, None] + 1e-300
@@ -214,19 +215,22 @@ def fit_power_law_with_edges(
         g = np.exp(-r[..., None] * x)
         basis = np.concatenate([g[..., None], shapes], axis=-1)
         coef = _nn_poisson_newton(n, basis, coef, steps=2)
-        mu = np.maximum(np.einsum("...nk,...k->...n", basis, coef), 1e-6)
+        mu = np.maximum((basis @ coef[..., None])[..., 0], 1e-6)
         dmu = -x * coef[..., 0, None] * g
         d2mu = x**2 * coef[..., 0, None] * g
         grad = ((n / mu - 1.0) * dmu).sum(-1)
         hess = (-(n / mu**2) * dmu**2 + (n / mu - 1.0) * d2mu).sum(-1)
         with np.errstate(divide="ignore", invalid="ignore"):
             step = np.where(hess < 0, -grad / hess, 0.0)
-        r = np.clip(r + np.clip(np.nan_to_num(step), -0.5, 0.5), *SHAPE_BOUNDS)
+        step = np.clip(np.nan_to_num(step), -0.5, 0.5)
+        r = np.clip(r + step, *SHAPE_BOUNDS)
+        if np.all(np.abs(step) < 1e-7):
+            break
     params = np.concatenate([coef[..., :1], r[..., None], coef[..., 1:]], axis=-1)
     result = PowerLawEdgesFit(ref, params, np.zeros(()), np.zeros(()), 0, np.ones((), bool))
     jac = result.jacobian(e, shapes)
     mu = np.maximum(result.evaluate(e, shapes), 1e-6)
-    info = np.einsum("...n,...nk,...nl->...kl", 1.0 / mu, jac, jac)
+    info = (np.swapaxes(jac, -1, -2) * (1.0 / mu)[..., None, :]) @ jac
     result.covariance = _invert(info)
     result.deviance = poisson_deviance(n, mu)
     result.dof = e.size - params.shape[-1]
