@@ -10,6 +10,7 @@ from ..background import DEFAULT_LCPL_EXPONENTS
 from ._background_method import subtract_background
 from ._cryo_mixin import CryoSignalMixin
 from ._dose_series_method import fit_dose_series
+from ._quantify_method import quantify
 
 __all__ = ["CryoEELSSpectrum", "LazyCryoEELSSpectrum"]
 
@@ -161,6 +162,78 @@ class CryoEELSSpectrum(CryoSignalMixin, EELSSpectrum):
             extrapolated to zero dose with their standard errors.
         """
         return fit_dose_series(self, edges, count_target, fit_floor, model)
+
+    def quantify(
+        self,
+        edges,
+        low_loss=None,
+        method: str = "model",
+        count_target: float | None = None,
+        near_edge_eV: dict[str, float] | None = None,
+        detector_gain: float | None = None,
+        bin_width: float = 0.02,
+    ):
+        """Areal densities and atomic fractions of the given edges, with standard-error maps.
+
+        ``method="model"`` fits a power-law background and the edges' hydrogenic shapes
+        together (convolved with each pixel's low loss when given, so that plural scattering is
+        in the model), leaving out the fine structure just above each onset, by Poisson maximum
+        likelihood on every pixel at once; the errors come from the Fisher information.
+        ``method="integration"`` is Egerton's ratio method on the edge database's windows, with
+        the background of :meth:`subtract_background` (an edge on the tail of a requested
+        preceding edge, P L2,3 on Li K, gets that tail in its background when a low loss is
+        given).
+
+        The absolute scale (atoms/nm²) comes from the low-loss integral (incident electrons),
+        else from the dose metadata; without either, the amounts are relative.
+
+        Parameters
+        ----------
+        edges : str or sequence of str
+            One edge per element, e.g. ``["Li_K", "P_L23", "N_K", "O_K"]``.
+        low_loss : CryoEELSSpectrum, optional
+            The matching low-loss spectrum image (same pixels, same dispersion).
+        method : {"model", "integration"}
+            See above.
+        count_target : float, optional
+            Integration method: dose-aware background (see :meth:`subtract_background`).
+        near_edge_eV : dict, optional
+            Model fit: width above each onset to leave out (default: 25 eV for Li K, 15 eV for
+            other K edges, 10 eV for L edges, plus the plasmon energy when a low loss is given).
+        detector_gain : float, optional
+            Counts per electron (default: metadata).
+        bin_width : float
+            Model fit: channels are summed into bins ``bin_width * E`` wide (Poisson counts
+            stay Poisson); 0 fits every channel.
+
+        Returns
+        -------
+        QuantificationResult
+            Dicts of maps keyed by element: ``areal_density``, ``areal_density_std``,
+            ``atomic_fraction``, ``atomic_fraction_std``; ``t_over_lambda`` (with a low loss),
+            ``residual`` and ``background_exponent`` (model fit); ``summary()`` and
+            ``stack()`` for reports and files.
+
+        Raises
+        ------
+        ValueError
+            An edge outside the energy axis or too close to its end, two edges of one element,
+            a low loss whose pixels or dispersion do not match, a zero-loss peak not found.
+        KeyError
+            An unknown edge name (the message lists the known ones).
+        cryospec.dose.MissingMetadataError
+            Missing beam energy, angles or detector gain.
+        """
+        return quantify(
+            self,
+            edges,
+            low_loss=low_loss,
+            method=method,
+            count_target=count_target,
+            near_edge_eV=near_edge_eV,
+            detector_gain=detector_gain,
+            bin_width=bin_width,
+        )
 
 
 class LazyCryoEELSSpectrum(CryoEELSSpectrum, LazyEELSSpectrum):

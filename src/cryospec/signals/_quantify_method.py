@@ -1,0 +1,345 @@
+"""``CryoEELSSpectrum.quantify``: areal densities and atomic fractions with uncertainty maps."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from hyperspy.signal import BaseSignal
+
+from .._chunks import is_lazy_array, map_spectra
+from ..cross_sections import partial_cross_section
+from ..dose import MissingMetadataError
+from ..edges import get_edge
+from ..quantify import (
+    BARN_NM2,
+    atomic_fractions,
+    fit_edge_model,
+    log_ratio_thickness,
+    near_edge_width,
+)
+from ._background_method import _low_loss_array, _microscope
+
+__all__ = ["QuantificationResult", "quantify"]
+
+_logger = logging.getLogger(__name__)
+_PRECEDING_WITHIN_EV = 120.0
+
+
+@dataclass
+class QuantificationResult:
+    """Maps of a quantification, keyed by element symbol.
+
+    Attributes
+    ----------
+    method : str
+        ``"model"`` or ``"integration"``.
+    edges : tuple of str
+        The edges quantified (one per element).
+    units : str
+        ``"atoms/nm²"`` (absolute: the low-loss integral or the dose metadata gave the incident
+        electrons) or ``"relative"``.
+    areal_density, areal_density_std : dict of BaseSignal
+        Areal density per element and its standard error.
+    atomic_fraction, atomic_fraction_std : dict of BaseSignal
+        Atomic fraction among the quantified elements and its standard error.
+    t_over_lambda : BaseSignal or None
+        Relative thickness from the low loss (log-ratio).
+    residual : BaseSignal or None
+        Model fit: Poisson deviance per degree of freedom (about 1 when the model fits).
+    background_exponent : BaseSignal or None
+        Model fit: the power-law exponent.
+    incident_electrons : BaseSignal
+        Electrons per pixel used for the absolute scale.
+    near_edge_eV : dict
+        Width above each onset left out of the model fit.
+    """
+
+    method: str
+    edges: tuple[str, ...]
+    units: str
+    areal_density: dict[str, BaseSignal]
+    areal_density_std: dict[str, BaseSignal]
+    atomic_fraction: dict[str, BaseSignal]
+    atomic_fraction_std: dict[str, BaseSignal]
+    t_over_lambda: BaseSignal | None
+    residual: BaseSignal | None
+    background_exponent: BaseSignal | None
+    incident_electrons: BaseSignal
+    near_edge_eV: dict[str, float] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        """Per element: mean and standard deviation over the map of the areal density and of
+        the atomic fraction, and the median standard error."""
+        out: dict[str, Any] = {"method": self.method, "units": self.units, "elements": {}}
+        for element, density in self.areal_density.items():
+            d, f = np.asarray(density.data), np.asarray(self.atomic_fraction[element].data)
+            out["elements"][element] = {
+                "areal_density_mean": float(np.nanmean(d)),
+                "areal_density_std": float(np.nanstd(d)),
+                "areal_density_median_standard_error": float(
+                    np.nanmedian(self.areal_density_std[element].data)
+                ),
+                "atomic_fraction_mean": float(np.nanmean(f)),
+                "atomic_fraction_std": float(np.nanstd(f)),
+            }
+        return out
+
+    def stack(self) -> BaseSignal:
+        """All maps in one signal (navigation axis ``quantity``), e.g. to save as ``.hspy``;
+        the map names are in ``metadata.CryoSpec.Quantification.maps``."""
+        import hyperspy.api as hs
+
+        maps, names = [], []
+        for label, group in (
+            ("areal_density", self.areal_density),
+            ("areal_density_std", self.areal_density_std),
+            ("atomic_fraction", self.atomic_fraction),
+            ("atomic_fraction_std", self.atomic_fraction_std),
+        ):
+            for element, signal in group.items():
+                maps.append(signal)
+                names.append(f"{label}:{element}")
+        for label, signal in (
+            ("t_over_lambda", self.t_over_lambda),
+            ("residual", self.residual),
+            ("background_exponent", self.background_exponent),
+        ):
+            if signal is not None:
+                maps.append(signal)
+                names.append(label)
+        stacked = hs.stack(maps, new_axis_name="quantity", show_progressbar=False)
+        stacked.metadata.General.title = "cryospec quantification"
+        stacked.metadata.set_item(
+            "CryoSpec.Quantification",
+            {"maps": names, "method": self.method, "units": self.units, "edges": list(self.edges)},
+        )
+        return stacked
+
+
+def _element(edge: str) -> str:
+    return get_edge(edge).element
+
+
+def _plasmon_energy(ll_data: np.ndarray, ll_energy: np.ndarray) -> float:
+    """Median energy of the low-loss maximum above 3 eV (the first plasmon)."""
+    above = ll_energy > 3.0
+    peak = ll_energy[above][np.argmax(ll_data[..., above], axis=-1)]
+    return float(np.median(peak))
+
+
+def _t_over_lambda(signal, ll_data: np.ndarray, ll_energy: np.ndarray) -> BaseSignal:
+    tau = log_ratio_thickness(ll_data, ll_energy)
+    out = signal._get_navigation_signal(data=tau if tau.ndim else tau.reshape(1))
+    out.metadata.General.title = "t/lambda (log-ratio)"
+    return out
+
+
+def _model_kernel(
+    block, incident, *ll_block, energy, edges, microscope, ll_energy, near, bin_width
+):
+    result = fit_edge_model(
+        block,
+        energy,
+        list(edges),
+        microscope,
+        incident[..., 0],
+        low_loss=ll_block[0] if ll_block else None,
+        low_loss_energy=ll_energy,
+        near_edge_eV=near,
+        bin_width=bin_width,
+    )
+    j = len(edges)
+    return np.concatenate(
+        [
+            result.areal_density,
+            result.covariance.reshape(*result.covariance.shape[:-2], j * j),
+            result.background_exponent[..., None],
+            result.reduced_deviance[..., None],
+        ],
+        axis=-1,
+    )
+
+
+def quantify(
+    signal,
+    edges,
+    low_loss=None,
+    method: str = "model",
+    count_target: float | None = None,
+    near_edge_eV: dict[str, float] | None = None,
+    detector_gain: float | None = None,
+    bin_width: float = 0.02,
+) -> QuantificationResult:
+    """Implementation of :meth:`CryoEELSSpectrum.quantify` (see there)."""
+    names = [edges] if isinstance(edges, str) else list(edges)
+    if not names:
+        raise ValueError("give at least one edge to quantify")
+    entries = [get_edge(e) for e in names]
+    elements = [e.element for e in entries]
+    if len(set(elements)) != len(elements):
+        raise ValueError(f"one edge per element, got {names}")
+    if method not in ("model", "integration"):
+        raise ValueError(f"method must be 'model' or 'integration', got {method!r}")
+    axis = signal.axes_manager.signal_axes[0]
+    if not axis.is_uniform:
+        raise ValueError("the energy axis is not uniform")
+    energy = np.asarray(axis.axis, dtype=float)
+    for entry in entries:
+        lo, hi = entry.integration_window_eV
+        if entry.onset_eV <= energy[0] or hi > energy[-1]:
+            raise ValueError(
+                f"{entry.name}: its onset ({entry.onset_eV:g} eV) or integration window "
+                f"[{lo:g}, {hi:g}] eV falls outside the energy axis [{energy[0]:g}, "
+                f"{energy[-1]:g}] eV"
+            )
+    gain = signal.detector_gain(detector_gain)
+    microscope = _microscope(signal)
+    nav_shape = signal.data.shape[:-1]
+
+    ll_data = ll_energy = None
+    if low_loss is not None:
+        ll_data, ll_energy = _low_loss_array(signal, low_loss)
+        ll_gain = low_loss.detector_gain() if hasattr(low_loss, "detector_gain") else gain
+        incident = ll_data.sum(axis=-1) / ll_gain
+        units = "atoms/nm²"
+    else:
+        try:
+            incident = np.full(nav_shape, signal.electrons_per_pixel())
+            units = "atoms/nm²"
+        except MissingMetadataError:
+            _logger.warning("no low loss and no dose metadata: areal densities are relative")
+            incident = np.ones(nav_shape)
+            units = "relative"
+    incident = np.asarray(incident, dtype=float)
+
+    near = {e.name: near_edge_width(e) for e in entries}
+    if ll_data is not None:
+        # Plasmon replicas of the fine structure reach one plasmon energy further up.
+        plasmon = _plasmon_energy(ll_data, ll_energy)
+        near = {k: v + plasmon for k, v in near.items()}
+    near.update(near_edge_eV or {})
+
+    if method == "model":
+        if count_target is not None:
+            raise ValueError("count_target applies to method='integration'")
+        j = len(entries)
+        packed = map_spectra(
+            _model_kernel,
+            signal.data / gain,
+            incident[..., None],
+            *([ll_data] if ll_data is not None else []),
+            n_out=j + j * j + 2,
+            dtype=float,
+            energy=energy,
+            edges=tuple(names),
+            microscope=microscope,
+            ll_energy=ll_energy,
+            near=near,
+            bin_width=bin_width,
+        )
+        if is_lazy_array(packed):
+            packed = packed.compute()
+        density = packed[..., :j]
+        covariance = packed[..., j : j + j * j].reshape(*nav_shape, j, j)
+        exponent, deviance = packed[..., -2], packed[..., -1]
+    else:
+        density, variance = _integration(
+            signal,
+            entries,
+            names,
+            low_loss,
+            ll_data,
+            ll_energy,
+            incident,
+            gain,
+            microscope,
+            count_target,
+        )
+        covariance = np.zeros((*nav_shape, len(entries), len(entries)))
+        idx = np.arange(len(entries))
+        covariance[..., idx, idx] = variance
+        exponent = deviance = None
+
+    fraction, fraction_std = atomic_fractions(density, covariance)
+    std = np.sqrt(np.clip(np.diagonal(covariance, axis1=-2, axis2=-1), 0, None))
+
+    def nav_map(values, title, quantity=""):
+        out = signal._get_navigation_signal(
+            data=np.asarray(values) if nav_shape else np.asarray(values).reshape(1)
+        )
+        if out._lazy:
+            out.compute()
+        out.metadata.General.title = title
+        if quantity:
+            out.metadata.set_item("Signal.quantity", quantity)
+        return out
+
+    result = QuantificationResult(
+        method=method,
+        edges=tuple(names),
+        units=units,
+        areal_density={
+            el: nav_map(density[..., i], f"{el} areal density", f"{el} ({units})")
+            for i, el in enumerate(elements)
+        },
+        areal_density_std={
+            el: nav_map(std[..., i], f"{el} areal density standard error", f"{el} ({units})")
+            for i, el in enumerate(elements)
+        },
+        atomic_fraction={
+            el: nav_map(fraction[..., i], f"{el} atomic fraction") for i, el in enumerate(elements)
+        },
+        atomic_fraction_std={
+            el: nav_map(fraction_std[..., i], f"{el} atomic fraction standard error")
+            for i, el in enumerate(elements)
+        },
+        t_over_lambda=None if ll_data is None else _t_over_lambda(signal, ll_data, ll_energy),
+        residual=None if deviance is None else nav_map(deviance, "Poisson deviance / dof"),
+        background_exponent=None
+        if exponent is None
+        else nav_map(exponent, "background exponent r"),
+        incident_electrons=nav_map(incident, "incident electrons per pixel"),
+        near_edge_eV=near,
+    )
+    return result
+
+
+def _integration(
+    signal, entries, names, low_loss, ll_data, ll_energy, incident, gain, microscope, count_target
+):
+    """Egerton's ratio method, edge by edge."""
+    beam, collection, convergence = microscope
+    densities, variances = [], []
+    energy = signal.axes_manager.signal_axes[0].axis
+    for entry in entries:
+        lo, hi = entry.integration_window_eV
+        preceding = [
+            e.name
+            for e in entries
+            if entry.onset_eV - _PRECEDING_WITHIN_EV < e.onset_eV < entry.onset_eV
+        ]
+        kwargs = {"count_target": count_target, "return_fit": True}
+        if preceding and low_loss is not None:
+            kwargs.update(preceding_edges=preceding, low_loss=low_loss)
+        subtracted, fit = signal.subtract_background(entry.name, **kwargs)
+        window = (energy >= lo) & (energy <= hi)
+        data = subtracted.data[..., window]
+        counts = signal.data[..., window]
+        if is_lazy_array(data):
+            data, counts = data.compute(), counts.compute()
+        electrons = np.asarray(data).sum(-1) / gain
+        var = gain * np.clip(counts, 0, None).sum(-1) + fit.window_sum_variance(lo, hi)
+        var = var / gain**2
+        sigma = partial_cross_section(entry, (lo, hi), beam, collection, convergence)
+        if ll_data is not None:
+            ll_gain = low_loss.detector_gain() if hasattr(low_loss, "detector_gain") else gain
+            reach = ll_data[..., ll_energy <= (hi - lo)].sum(-1) / ll_gain
+        else:
+            reach = incident
+        scale = reach * sigma * BARN_NM2
+        densities.append(electrons / scale)
+        variances.append(var / scale**2)
+    return np.stack(densities, axis=-1), np.stack(variances, axis=-1)

@@ -1,0 +1,133 @@
+"""Quantification against the built-in dataset's truth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cryospec.datasets import li_lipon
+from cryospec.dose import MissingMetadataError
+
+EDGES = ["Li_K", "P_L23", "N_K", "O_K"]
+ELEMENTS = ["Li", "P", "N", "O"]
+
+
+@pytest.fixture(scope="module")
+def medium():
+    return li_lipon(shape=(24, 64), beam_current_pA=40.0, seed=0)
+
+
+@pytest.fixture(scope="module")
+def model_result(medium):
+    core_loss, low_loss, _ = medium
+    return core_loss.quantify(EDGES, low_loss=low_loss)
+
+
+def test_model_fit_atomic_ratios_within_5_percent(medium, model_result):
+    _, _, truth = medium
+    o_true = truth.areal_density["O"]
+    plateau = o_true > 0.5 * o_true.max()
+    o_est = model_result.areal_density["O"].data[plateau].sum()
+    for element in ("Li", "P", "N"):
+        est = model_result.areal_density[element].data[plateau].sum() / o_est
+        true = truth.areal_density[element][plateau].sum() / o_true[plateau].sum()
+        assert est == pytest.approx(true, rel=0.05), element
+    assert model_result.units == "atoms/nm²"
+
+
+@pytest.mark.parametrize("element", ELEMENTS)
+def test_model_fit_errors_are_calibrated(medium, model_result, element):
+    _, _, truth = medium
+    n = truth.areal_density[element]
+    present = n > 0.2 * n.max()
+    est = model_result.areal_density[element].data
+    se = model_result.areal_density_std[element].data
+    z = (est - n)[present] / se[present]
+    assert 0.8 < z.std() < 1.25
+    assert abs(z.mean()) < 0.5
+    assert est[present].sum() / n[present].sum() == pytest.approx(1.0, abs=0.03)
+
+
+def test_atomic_fractions_and_their_errors(medium, model_result):
+    _, _, truth = medium
+    total = sum(model_result.atomic_fraction[el].data for el in ELEMENTS)
+    np.testing.assert_allclose(total, 1.0, rtol=1e-10)
+    true_total = sum(truth.areal_density[el] for el in ELEMENTS)
+    fraction = truth.areal_density["P"] / true_total
+    lipon = truth.phase_fractions[..., -1] > 0.99
+    est = model_result.atomic_fraction["P"].data[lipon]
+    assert est.mean() == pytest.approx(fraction[lipon].mean(), rel=0.05)
+    z = (est - fraction[lipon]) / model_result.atomic_fraction_std["P"].data[lipon]
+    assert 0.7 < z.std() < 1.3
+
+
+def test_thickness_residual_and_result_layout(medium, model_result):
+    _, _, truth = medium
+    np.testing.assert_allclose(model_result.t_over_lambda.data, truth.t_over_lambda, atol=0.02)
+    assert np.median(model_result.residual.data) == pytest.approx(1.0, abs=0.1)
+    summary = model_result.summary()
+    assert set(summary["elements"]) == set(ELEMENTS)
+    assert summary["elements"]["O"]["areal_density_mean"] > 0
+    stacked = model_result.stack()
+    names = stacked.metadata.CryoSpec.Quantification.maps
+    assert "areal_density:Li" in names and "t_over_lambda" in names
+    assert stacked.data.shape == (len(names), 24, 64)
+
+
+def test_lazy_and_in_memory_agree(medium):
+    core_loss, low_loss, _ = medium
+    crop, ll_crop = core_loss.inav[20:40, :8], low_loss.inav[20:40, :8]
+    eager = crop.quantify(EDGES, low_loss=ll_crop)
+    lazy = crop.as_lazy()
+    lazy.data = lazy.data.rechunk((4, 10, -1))
+    out = lazy.quantify(EDGES, low_loss=ll_crop)
+    for element in ELEMENTS:
+        np.testing.assert_allclose(
+            out.areal_density[element].data, eager.areal_density[element].data, rtol=1e-6
+        )
+
+
+def test_integration_method_in_a_thin_specimen():
+    """Without plural scattering Egerton's ratio method is exact up to the background."""
+    core_loss, low_loss, truth = li_lipon(
+        shape=(6, 64), thickness_nm=(5.0, 5.0), beam_current_pA=4000.0, seed=1
+    )
+    result = core_loss.quantify(EDGES, low_loss=low_loss, method="integration")
+    for element in ("Li", "P", "O"):
+        n = truth.areal_density[element]
+        present = n > 0.2 * n.max()
+        ratio = result.areal_density[element].data[present].sum() / n[present].sum()
+        assert ratio == pytest.approx(1.0, abs=0.04), element
+
+
+def test_without_low_loss_the_dose_metadata_sets_the_scale(medium):
+    core_loss, _, truth = medium
+    crop = core_loss.inav[50:, :4]
+    result = crop.quantify(["O_K"])
+    assert result.units == "atoms/nm²"
+    np.testing.assert_allclose(result.incident_electrons.data, truth.electrons_per_pixel)
+    bare = crop.deepcopy()
+    del bare.metadata.CryoSpec.Acquisition.beam_current_pA
+    assert bare.quantify(["O_K"]).units == "relative"
+
+
+def test_bad_input(medium):
+    core_loss, low_loss, _ = medium
+    crop = core_loss.inav[:4, :2]
+    with pytest.raises(KeyError, match="known edges"):
+        crop.quantify(["Xx_K"])
+    with pytest.raises(ValueError, match="outside the energy axis"):
+        crop.quantify(["F_K"])
+    with pytest.raises(ValueError, match="one edge per element"):
+        crop.quantify(["P_L23", "P_L1"])
+    with pytest.raises(ValueError, match="navigation shape"):
+        crop.quantify(["O_K"], low_loss=low_loss)
+    with pytest.raises(ValueError, match="method must be"):
+        crop.quantify(["O_K"], method="magic")
+    bare = crop.deepcopy()
+    del bare.metadata.Acquisition_instrument.TEM.Detector.EELS.collection_angle
+    with pytest.raises(MissingMetadataError, match="collection_angle"):
+        bare.quantify(["O_K"])
+    short = crop.isig[:560.0]
+    with pytest.raises(ValueError, match=r"outside the energy axis|too close to the end"):
+        short.quantify(["O_K"])
