@@ -68,6 +68,9 @@ def test_demo_writes_report_and_summary(tmp_path, capsys):
         assert summary["edge_signal_profiles"][edge]["fitted_scale_to_truth"] > 0
     # The dose map and the Li K background fit are shown; the background is checked vs truth.
     assert "figures/dose.png" in images and "figures/li_k_background.png" in images
+    assert "figures/quantification.png" in images
+    for pair, value in summary["quantification"]["atomic_ratios_O_plateau"].items():
+        assert value["measured"] == pytest.approx(value["truth"], rel=0.1), pair
     assert abs(summary["background"]["edge_signal_vs_truth"]["Li_K"]["bias_percent"]) < 3
     assert summary["damage_flags"]["Li metal"]["flagged_fraction"] == 0.0
     # No temporary files are left behind by the atomic writes.
