@@ -13,7 +13,9 @@ import pytest
 from cryospec.cli import build_parser, main
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["demo", "--help"], ["edges", "--help"]])
+@pytest.mark.parametrize(
+    "argv", [["--help"], ["demo", "--help"], ["edges", "--help"], ["quantify", "--help"]]
+)
 def test_help_on_every_subcommand(argv, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(argv)
@@ -24,7 +26,7 @@ def test_help_on_every_subcommand(argv, capsys):
 def test_every_subcommand_is_documented():
     parser = build_parser()
     subparsers = next(a for a in parser._actions if a.dest == "command")
-    assert set(subparsers.choices) == {"demo", "edges"}
+    assert set(subparsers.choices) == {"demo", "edges", "quantify"}
     for sub in subparsers.choices.values():
         assert sub.description
 
@@ -83,3 +85,54 @@ def test_demo_into_a_file_is_a_clear_error(tmp_path, capsys):
     assert main(["demo", "--out", str(blocker), "--shape", "2", "16"]) == 2
     assert "error" in capsys.readouterr().err
     assert blocker.read_text(encoding="utf-8") == "x"
+
+
+def test_quantify_command(tmp_path, capsys):
+    import hashlib
+
+    import hyperspy.api as hs
+
+    from cryospec.datasets import li_lipon
+
+    core_loss, low_loss, truth = li_lipon(shape=(4, 64), seed=2)
+    core_loss.save(tmp_path / "cl.hspy")
+    low_loss.save(tmp_path / "ll.hspy")
+    before = hashlib.sha256((tmp_path / "cl.hspy").read_bytes()).hexdigest()
+    out = tmp_path / "q"
+    argv = [
+        "quantify",
+        str(tmp_path / "cl.hspy"),
+        "--low-loss",
+        str(tmp_path / "ll.hspy"),
+        "--edges",
+        "Li_K,P_L23,N_K,O_K",
+        "--out",
+        str(out),
+    ]
+    assert main(argv) == 0
+    assert "atomic fraction" in capsys.readouterr().out
+    summary = json.loads((out / "quantification.json").read_text(encoding="utf-8"))
+    assert summary["units"] == "atoms/nm²"
+    o_mean = summary["elements"]["O"]["areal_density_mean"]
+    assert o_mean == pytest.approx(truth.areal_density["O"].mean(), rel=0.05)
+    maps = hs.load(out / "quantification.hspy")
+    assert "areal_density:O" in maps.metadata.CryoSpec.Quantification.maps
+    assert hashlib.sha256((tmp_path / "cl.hspy").read_bytes()).hexdigest() == before
+    assert not list(out.glob(".*"))
+
+
+def test_quantify_command_errors(tmp_path, capsys):
+    assert (
+        main(
+            [
+                "quantify",
+                str(tmp_path / "missing.hspy"),
+                "--edges",
+                "O_K",
+                "--out",
+                str(tmp_path / "q"),
+            ]
+        )
+        == 2
+    )
+    assert "no such file" in capsys.readouterr().err
