@@ -147,10 +147,11 @@ def fit_edge_model(
             )
     fit, anchor = fit_range_masks(energy, entries, near_edge_eV)
     names = tuple(e.name for e in entries)
-    shapes = edge_shapes(energy, names, *microscope, low_loss=low_loss,
-                         low_loss_energy=low_loss_energy)  # fmt: skip
+    shapes = edge_shapes(
+        energy, names, *microscope, low_loss=low_loss, low_loss_energy=low_loss_energy
+    )
     shapes = shapes[..., fit, :]
-    n = np.asarray(electrons, dtype=float)[..., fit]
+    n = np.asarray(electrons, dtype=np.float64)[..., fit]
     result = fit_power_law_with_edges(n, energy[fit], shapes, anchor, bin_width=bin_width)
     scale = np.asarray(incident, dtype=float)[..., None] * step * BARN_NM2
     density = result.params[..., 2:] / scale
