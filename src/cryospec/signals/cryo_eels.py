@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+import numpy as np
 from exspy.signals import EELSSpectrum, LazyEELSSpectrum
 
 from ..background import DEFAULT_LCPL_EXPONENTS
@@ -234,6 +235,71 @@ class CryoEELSSpectrum(CryoSignalMixin, EELSSpectrum):
             detector_gain=detector_gain,
             bin_width=bin_width,
         )
+
+    def calibrate_from_edge(self, edge: str = "O_K", inplace: bool = False):
+        """Shift the energy axis so that an edge rises at its tabulated onset.
+
+        For a core loss recorded without a simultaneous low loss. The summed spectrum's rise
+        (:func:`cryospec.calibration.find_edge_onset`: half of the post-edge level above a
+        power-law background) is compared with the edge database's onset. Chemical shifts and
+        pre-peaks move a real onset by a few eV: choose an edge whose onset you trust.
+
+        Returns
+        -------
+        (signal, offset_eV) or offset_eV
+            The calibrated signal (unless ``inplace``) and the correction added to the axis;
+            recorded in ``metadata.CryoSpec.Calibration``.
+        """
+        from ..calibration import find_edge_onset
+        from ..edges import get_edge
+
+        axis = self.axes_manager.signal_axes[0]
+        spectrum = self.data.sum(axis=tuple(range(self.data.ndim - 1)))
+        if self._lazy:
+            spectrum = spectrum.compute()
+        found = find_edge_onset(np.asarray(spectrum), axis.axis, edge)
+        onset = get_edge(edge).onset_eV
+        offset = onset - found
+        out = self if inplace else self.deepcopy()
+        out.axes_manager.signal_axes[0].offset = axis.offset + offset
+        out.metadata.set_item(
+            "CryoSpec.Calibration",
+            {
+                "edge": get_edge(edge).name,
+                "found_eV": found,
+                "tabulated_eV": onset,
+                "offset_eV": offset,
+            },
+        )
+        return offset if inplace else (out, offset)
+
+    def align_zero_loss(self, low_loss):
+        """Align the zero-loss peak pixel by pixel and shift this core loss with it.
+
+        For a core loss and a low loss recorded together (same pixels): exspy's
+        ``align_zero_loss_peak`` (sub-pixel, calibrated to 0 eV) runs on copies of both.
+
+        Returns
+        -------
+        (core_loss, low_loss, shift)
+            The aligned copies and the map of the zero-loss centre before alignment (eV).
+        """
+        from ..quantify import zero_loss_peak
+        from ._background_method import _low_loss_array
+
+        ll_data, ll_energy = _low_loss_array(self, low_loss)
+        centre, _ = zero_loss_peak(ll_data, ll_energy)
+        core, ll = self.deepcopy(), low_loss.deepcopy()
+        ll.align_zero_loss_peak(
+            also_align=[core], subpixel=True, print_stats=False, show_progressbar=False
+        )
+        shift = self._get_navigation_signal(data=centre if centre.ndim else centre.reshape(1))
+        shift.metadata.General.title = "zero-loss centre before alignment (eV)"
+        core.metadata.set_item(
+            "CryoSpec.Calibration",
+            {"method": "zero-loss alignment", "mean_shift_eV": float(np.mean(centre))},
+        )
+        return core, ll, shift
 
 
 class LazyCryoEELSSpectrum(CryoEELSSpectrum, LazyEELSSpectrum):
