@@ -131,3 +131,56 @@ def test_bad_input(medium):
     short = crop.isig[:560.0]
     with pytest.raises(ValueError, match=r"outside the energy axis|too close to the end"):
         short.quantify(["O_K"])
+
+
+@pytest.fixture(scope="module")
+def with_cobalt():
+    """The built-in dataset with a Co M2,3 edge under Li K (same plural scattering)."""
+    from cryospec.background_edges import edge_shapes
+
+    core_loss, low_loss, truth = li_lipon(shape=(12, 64), beam_current_pA=40.0, seed=0, noise=False)
+    energy = truth.energy_eV
+    cobalt = edge_shapes(
+        energy,
+        ("Co_M23",),
+        300.0,
+        20.0,
+        10.0,
+        low_loss=low_loss.data,
+        low_loss_energy=truth.low_loss_energy_eV,
+    )[..., 0]
+    amplitude = 0.5 * truth.edges["Li_K"][..., np.searchsorted(energy, 62.0)]
+    noisy = core_loss.deepcopy()
+    rng = np.random.default_rng(1)
+    noisy.data = rng.poisson(core_loss.data + amplitude[..., None] * cobalt).astype(np.float32)
+    return noisy, low_loss, truth, amplitude
+
+
+def test_declared_transition_metals_are_fitted_with_li_k(with_cobalt):
+    core_loss, low_loss, truth, amplitude = with_cobalt
+    declared = core_loss.deepcopy()
+    declared.add_elements(("Co",))
+    result = declared.quantify(EDGES, low_loss=low_loss)
+    n = truth.areal_density["Li"]
+    assert result.areal_density["Li"].data.sum() / n.sum() == pytest.approx(1.0, abs=0.04)
+    assert set(result.overlap_amplitude) == {"Co_M23"}
+    recovered = result.overlap_amplitude["Co_M23"].data.mean() / amplitude.mean()
+    assert recovered == pytest.approx(1.0, abs=0.1)
+
+
+def test_undeclared_transition_metals_raise_a_warning(with_cobalt):
+    core_loss, low_loss, truth, _ = with_cobalt
+    with pytest.warns(UserWarning, match="transition metals"):
+        result = core_loss.quantify(EDGES, low_loss=low_loss)
+    # Without them in the model, their intensity is taken for Li.
+    n = truth.areal_density["Li"]
+    assert result.areal_density["Li"].data.sum() / n.sum() > 1.2
+
+
+def test_no_warning_without_transition_metals(medium):
+    import warnings
+
+    core_loss, low_loss, _ = medium
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        core_loss.inav[:, :6].quantify(EDGES, low_loss=low_loss.inav[:, :6])

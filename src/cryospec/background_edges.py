@@ -25,6 +25,7 @@ from scipy import fft as sp_fft
 
 from .background import SHAPE_BOUNDS, _fit_loglinear_ml, _invert, poisson_deviance
 from .cross_sections import edge_differential_cross_section
+from .edges import get_edge
 
 __all__ = [
     "PowerLawEdgesFit",
@@ -33,6 +34,39 @@ __all__ = [
     "fit_power_law_with_edges",
     "fit_power_law_with_edges_pooled",
 ]
+
+
+M23_RISE_EV = 5.0
+
+
+def edge_shape(
+    edge: str,
+    energy: NDArray,
+    beam_energy_keV: float,
+    collection_mrad: float,
+    convergence_mrad: float = 0.0,
+) -> NDArray:
+    """Shape of one edge on ``energy``: the hydrogenic dsigma/dE (barn/eV) for K and L2,3.
+
+    M2,3 edges (the Mn, Fe, Co, Ni edges under Li K) have no offline cross-section here: they
+    get an empirical shape, a rise over about ``M23_RISE_EV`` to a delayed maximum followed by
+    an ``E^-3`` decay, normalised to 1 at its maximum. Their fitted amplitude separates them
+    from Li K; it is not an areal density.
+    """
+    entry = get_edge(edge)
+    if entry.shell in ("K", "L23"):
+        return edge_differential_cross_section(
+            entry, energy, beam_energy_keV, collection_mrad, convergence_mrad
+        )
+    if entry.shell == "M23":
+
+        def raw(e):
+            u = np.clip(e - entry.onset_eV, 0.0, None) / M23_RISE_EV
+            return u**2 / (1.0 + u**2) * (entry.onset_eV / np.maximum(e, 1e-3)) ** 3
+
+        fine = entry.onset_eV + np.linspace(0.0, 10.0 * M23_RISE_EV, 2001)
+        return raw(np.asarray(energy, dtype=float)) / raw(fine).max()
+    raise ValueError(f"no offline shape for the {entry.name} edge (shell {entry.shell})")
 
 
 def edge_shapes(
@@ -70,9 +104,7 @@ def edge_shapes(
     if low_loss is None:
         return np.stack(
             [
-                edge_differential_cross_section(
-                    e, energy, beam_energy_keV, collection_mrad, convergence_mrad
-                )
+                edge_shape(e, energy, beam_energy_keV, collection_mrad, convergence_mrad)
                 for e in edges
             ],
             axis=-1,
@@ -96,7 +128,7 @@ def edge_shapes(
     grid = energy[0] - lead * step + step * np.arange(lead + energy.size)
     sigma = np.stack(
         [
-            edge_differential_cross_section(
+            edge_shape(
                 e, np.maximum(grid, 1e-3), beam_energy_keV, collection_mrad, convergence_mrad
             )
             for e in edges

@@ -48,22 +48,32 @@ def near_edge_width(edge: Edge) -> float:
 
 
 def fit_range_masks(
-    energy: NDArray, edges: list[Edge], near_edge_eV: dict[str, float] | None = None
+    energy: NDArray,
+    edges: list[Edge],
+    near_edge_eV: dict[str, float] | None = None,
+    anchor_windows: list[tuple[float, float]] | None = None,
+    fit_range_eV: tuple[float, float] | None = None,
+    overlaps: list[Edge] = (),
 ) -> tuple[NDArray, NDArray]:
     """Channels of the model fit and, among them, the anchor below every edge.
 
-    The fit covers the lowest edge's background window(s) and, above each onset, the channels
-    beyond its near-edge region up to the axis end (next edges' pre-edge regions included).
+    The fit covers the background window(s) of the lowest edge (or ``anchor_windows``) and,
+    above it, every channel except the near-edge region of each quantified edge, up to the axis
+    end or the end of ``fit_range_eV``. ``overlaps`` (nuisance edges) only move the anchor below
+    them; their own shapes are fitted from their onset.
     """
     near = near_edge_eV or {}
-    ordered = sorted(edges, key=lambda e: e.onset_eV)
+    ordered = sorted([*edges, *overlaps], key=lambda e: e.onset_eV)
+    windows = anchor_windows if anchor_windows is not None else ordered[0].background_windows_eV
     anchor = np.zeros(energy.shape, dtype=bool)
-    for lo, hi in ordered[0].background_windows_eV:
+    for lo, hi in windows:
         anchor |= (energy >= lo) & (energy <= hi)
-    fit = anchor | (energy >= ordered[0].onset_eV)
-    for edge in ordered:
+    fit = anchor | (energy >= max(hi for _, hi in windows))
+    for edge in edges:
         width = near.get(edge.name, near_edge_width(edge))
         fit &= ~((energy >= edge.onset_eV) & (energy < edge.onset_eV + width))
+    if fit_range_eV is not None:
+        fit &= (energy >= fit_range_eV[0]) & (energy <= fit_range_eV[1])
     return fit, anchor[fit]
 
 
@@ -90,6 +100,9 @@ class EdgeModelResult:
     background_exponent: NDArray
     reduced_deviance: NDArray
     converged: NDArray
+    overlaps: tuple[str, ...] = ()
+    overlap_amplitude: NDArray | None = None
+    deviance: NDArray | None = None
 
     @property
     def standard_error(self) -> NDArray:
@@ -107,6 +120,9 @@ def fit_edge_model(
     low_loss_energy: NDArray | None = None,
     near_edge_eV: dict[str, float] | None = None,
     bin_width: float = 0.02,
+    overlaps: list[str] = (),
+    anchor_windows: list[tuple[float, float]] | None = None,
+    fit_range_eV: tuple[float, float] | None = None,
 ) -> EdgeModelResult:
     """Fit background and edges together on every pixel; return areal densities.
 
@@ -117,7 +133,7 @@ def fit_edge_model(
     energy : ndarray (n,)
         Uniform energy axis.
     edges : list of str
-        Edge names.
+        Edge names to quantify.
     microscope : (beam_energy_keV, collection_mrad, convergence_mrad)
         For the cross-sections.
     incident : ndarray (...) or float
@@ -129,10 +145,19 @@ def fit_edge_model(
     bin_width : float
         Channels are summed into bins about ``bin_width * E`` wide for the fit (Poisson counts
         stay Poisson; 0 fits every channel).
+    overlaps : list of str
+        Nuisance edges fitted alongside (the M2,3 edges under Li K); their amplitudes are
+        returned in ``overlap_amplitude`` (counts per channel at the shape's maximum).
+    anchor_windows : list of (float, float), optional
+        Background windows below every edge (default: the lowest edge's database windows).
+    fit_range_eV : (float, float), optional
+        Restrict the fit to this range.
     """
     entries = [get_edge(e) for e in edges]
+    extra = [get_edge(e) for e in overlaps]
     energy = np.asarray(energy, dtype=float)
     step = float(energy[1] - energy[0])
+    end = energy[-1] if fit_range_eV is None else min(energy[-1], fit_range_eV[1])
     for entry in entries:
         if not energy[0] < entry.onset_eV < energy[-1]:
             raise ValueError(
@@ -140,22 +165,29 @@ def fit_edge_model(
                 f"[{energy[0]:g}, {energy[-1]:g}] eV"
             )
         top = entry.onset_eV + near_edge_eV_or_default(entry, near_edge_eV) + 10.0
-        if top > energy[-1]:
+        if top > end:
             raise ValueError(
-                f"the {entry.name} edge is too close to the end of the energy axis "
-                f"({energy[-1]:g} eV) to fit it beyond its near-edge region"
+                f"the {entry.name} edge is too close to the end of the fit ({end:g} eV) to fit "
+                "it beyond its near-edge region"
             )
-    fit, anchor = fit_range_masks(energy, entries, near_edge_eV)
+    fit, anchor = fit_range_masks(
+        energy, entries, near_edge_eV, anchor_windows, fit_range_eV, extra
+    )
     names = tuple(e.name for e in entries)
     shapes = edge_shapes(
-        energy, names, *microscope, low_loss=low_loss, low_loss_energy=low_loss_energy
+        energy,
+        (*names, *(e.name for e in extra)),
+        *microscope,
+        low_loss=low_loss,
+        low_loss_energy=low_loss_energy,
     )
     shapes = shapes[..., fit, :]
     n = np.asarray(electrons, dtype=np.float64)[..., fit]
     result = fit_power_law_with_edges(n, energy[fit], shapes, anchor, bin_width=bin_width)
+    j = len(names)
     scale = np.asarray(incident, dtype=float)[..., None] * step * BARN_NM2
-    density = result.params[..., 2:] / scale
-    cov = result.covariance[..., 2:, 2:] / (scale[..., :, None] * scale[..., None, :])
+    density = result.params[..., 2 : 2 + j] / scale
+    cov = result.covariance[..., 2 : 2 + j, 2 : 2 + j] / (scale[..., :, None] * scale[..., None, :])
     return EdgeModelResult(
         edges=names,
         areal_density=density,
@@ -163,6 +195,9 @@ def fit_edge_model(
         background_exponent=result.params[..., 1],
         reduced_deviance=result.deviance / max(result.dof, 1),
         converged=result.converged,
+        overlaps=tuple(e.name for e in extra),
+        overlap_amplitude=result.params[..., 2 + j :],
+        deviance=result.deviance,
     )
 
 

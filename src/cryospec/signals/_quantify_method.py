@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,6 +56,9 @@ class QuantificationResult:
         Electrons per pixel used for the absolute scale.
     near_edge_eV : dict
         Width above each onset left out of the model fit.
+    overlap_amplitude : dict of BaseSignal
+        Model fit: amplitude of each nuisance edge (the M2,3 edges under Li K); not an areal
+        density.
     """
 
     method: str
@@ -69,6 +73,7 @@ class QuantificationResult:
     background_exponent: BaseSignal | None
     incident_electrons: BaseSignal
     near_edge_eV: dict[str, float] = field(default_factory=dict)
+    overlap_amplitude: dict[str, BaseSignal] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         """Per element: mean and standard deviation over the map of the areal density and of
@@ -119,10 +124,6 @@ class QuantificationResult:
         return stacked
 
 
-def _element(edge: str) -> str:
-    return get_edge(edge).element
-
-
 def _plasmon_energy(ll_data: np.ndarray, ll_energy: np.ndarray) -> float:
     """Median energy of the low-loss maximum above 3 eV (the first plasmon)."""
     above = ll_energy > 3.0
@@ -138,7 +139,18 @@ def _t_over_lambda(signal, ll_data: np.ndarray, ll_energy: np.ndarray) -> BaseSi
 
 
 def _model_kernel(
-    block, incident, *ll_block, energy, edges, microscope, ll_energy, near, bin_width
+    block,
+    incident,
+    *ll_block,
+    energy,
+    edges,
+    microscope,
+    ll_energy,
+    near,
+    bin_width,
+    overlaps,
+    anchor_windows,
+    fit_range_eV,
 ):
     result = fit_edge_model(
         block,
@@ -150,6 +162,9 @@ def _model_kernel(
         low_loss_energy=ll_energy,
         near_edge_eV=near,
         bin_width=bin_width,
+        overlaps=list(overlaps),
+        anchor_windows=anchor_windows,
+        fit_range_eV=fit_range_eV,
     )
     j = len(edges)
     return np.concatenate(
@@ -158,9 +173,66 @@ def _model_kernel(
             result.covariance.reshape(*result.covariance.shape[:-2], j * j),
             result.background_exponent[..., None],
             result.reduced_deviance[..., None],
+            result.overlap_amplitude,
+            result.deviance[..., None],
         ],
         axis=-1,
     )
+
+
+TRANSITION_METAL_M23 = {"Mn": "Mn_M23", "Fe": "Fe_M23", "Co": "Co_M23", "Ni": "Ni_M23"}
+# Mean per-pixel drop of the Poisson deviance, when the four M2,3 edges are added, above which
+# they are reported (chi-square with 4 degrees of freedom: 15 is p = 0.005 for one pixel).
+M23_DEVIANCE_DROP = 15.0
+
+
+def _overlap_edges(signal, names, overlap_edges) -> list[str]:
+    """Nuisance edges of the model: given, or the M2,3 edges of declared transition metals."""
+    if overlap_edges is not None:
+        return [get_edge(e).name for e in overlap_edges]
+    if "Li_K" not in names:
+        return []
+    declared = set(signal.metadata.get_item("Sample.elements", []) or [])
+    return [edge for element, edge in TRANSITION_METAL_M23.items() if element in declared]
+
+
+def _warn_if_m_edges_hide_under_li_k(kernel_args, data, incident, ll_data) -> None:
+    """Warn when the M2,3 edges of Mn, Fe, Co or Ni seem to lie under Li K.
+
+    On a sample of at most 256 pixels, Li K alone is fitted over 40-128 eV with only 3 eV
+    above its onset left out, with and without the four M2,3 shapes. Their delayed maxima
+    improve the fit only when the edges are there (a likelihood-ratio test on the deviance).
+    """
+    flat = data.reshape(-1, data.shape[-1])
+    pick = np.unique(np.linspace(0, flat.shape[0] - 1, min(256, flat.shape[0])).astype(int))
+    sample = flat[pick]
+    if is_lazy_array(sample):
+        sample = sample.compute()
+    args = {
+        "microscope": kernel_args["microscope"],
+        "incident": incident.reshape(-1)[pick],
+        "low_loss": None if ll_data is None else ll_data.reshape(-1, ll_data.shape[-1])[pick],
+        "low_loss_energy": kernel_args["ll_energy"],
+        "near_edge_eV": {"Li_K": 3.0},
+        "anchor_windows": kernel_args["anchor_windows"],
+        "fit_range_eV": (0.0, 128.0),
+        "bin_width": kernel_args["bin_width"],
+    }
+    energy = kernel_args["energy"]
+    alone = fit_edge_model(np.asarray(sample), energy, ["Li_K"], **args)
+    metals = fit_edge_model(
+        np.asarray(sample), energy, ["Li_K"], overlaps=list(TRANSITION_METAL_M23.values()), **args
+    )
+    drop = float(np.mean(alone.deviance - metals.deviance))
+    if drop > M23_DEVIANCE_DROP:
+        message = (
+            "the Li K region fits markedly better with the M2,3 edges of Mn, Fe, Co or Ni (mean "
+            f"deviance drop {drop:.1f} per pixel): the sample seems to hold transition metals, "
+            "whose edges would be taken for Li. Declare them (s.add_elements(('Mn', 'Co', "
+            "'Ni'))) so that they are fitted with Li K."
+        )
+        warnings.warn(message, UserWarning, stacklevel=4)
+        _logger.warning(message)
 
 
 def quantify(
@@ -172,6 +244,9 @@ def quantify(
     near_edge_eV: dict[str, float] | None = None,
     detector_gain: float | None = None,
     bin_width: float = 0.02,
+    overlap_edges=None,
+    background_windows_eV=None,
+    fit_range_eV=None,
 ) -> QuantificationResult:
     """Implementation of :meth:`CryoEELSSpectrum.quantify` (see there)."""
     names = [edges] if isinstance(edges, str) else list(edges)
@@ -222,29 +297,42 @@ def quantify(
         near = {k: v + plasmon for k, v in near.items()}
     near.update(near_edge_eV or {})
 
+    overlaps = _overlap_edges(signal, names, overlap_edges)
+    overlap_maps: dict[str, np.ndarray] = {}
     if method == "model":
         if count_target is not None:
             raise ValueError("count_target applies to method='integration'")
         j = len(entries)
+
+        kernel_args = {
+            "energy": energy,
+            "edges": tuple(names),
+            "microscope": microscope,
+            "ll_energy": ll_energy,
+            "near": near,
+            "bin_width": bin_width,
+            "anchor_windows": background_windows_eV,
+            "fit_range_eV": fit_range_eV,
+        }
         packed = map_spectra(
             _model_kernel,
             signal.data / gain,
             incident[..., None],
             *([ll_data] if ll_data is not None else []),
-            n_out=j + j * j + 2,
+            n_out=j + j * j + 3 + len(overlaps),
             dtype=float,
-            energy=energy,
-            edges=tuple(names),
-            microscope=microscope,
-            ll_energy=ll_energy,
-            near=near,
-            bin_width=bin_width,
+            overlaps=tuple(overlaps),
+            **kernel_args,
         )
         if is_lazy_array(packed):
             packed = packed.compute()
         density = packed[..., :j]
         covariance = packed[..., j : j + j * j].reshape(*nav_shape, j, j)
-        exponent, deviance = packed[..., -2], packed[..., -1]
+        exponent, deviance = packed[..., j + j * j], packed[..., j + j * j + 1]
+        for i, name in enumerate(overlaps):
+            overlap_maps[name] = packed[..., j + j * j + 2 + i]
+        if "Li_K" in names and not overlaps:
+            _warn_if_m_edges_hide_under_li_k(kernel_args, signal.data / gain, incident, ll_data)
     else:
         density, variance = _integration(
             signal,
@@ -303,6 +391,10 @@ def quantify(
         else nav_map(exponent, "background exponent r"),
         incident_electrons=nav_map(incident, "incident electrons per pixel"),
         near_edge_eV=near,
+        overlap_amplitude={
+            name: nav_map(values, f"{name} amplitude (counts/channel at its maximum)")
+            for name, values in overlap_maps.items()
+        },
     )
     return result
 

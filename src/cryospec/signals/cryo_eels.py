@@ -173,6 +173,9 @@ class CryoEELSSpectrum(CryoSignalMixin, EELSSpectrum):
         near_edge_eV: dict[str, float] | None = None,
         detector_gain: float | None = None,
         bin_width: float = 0.02,
+        overlap_edges=None,
+        background_windows_eV=None,
+        fit_range_eV=None,
     ):
         """Areal densities and atomic fractions of the given edges, with standard-error maps.
 
@@ -206,6 +209,15 @@ class CryoEELSSpectrum(CryoSignalMixin, EELSSpectrum):
         bin_width : float
             Model fit: channels are summed into bins ``bin_width * E`` wide (Poisson counts
             stay Poisson); 0 fits every channel.
+        overlap_edges : sequence of str, optional
+            Model fit: edges fitted alongside but not quantified. By default, with Li K, the
+            M2,3 edges of the transition metals declared in ``metadata.Sample.elements``
+            (``s.add_elements(("Mn", "Co", "Ni"))``); when none is declared and adding them
+            improves the fit markedly, a warning says so.
+        background_windows_eV : list of (float, float), optional
+            Model fit: the background windows below every edge (default: the lowest edge's).
+        fit_range_eV : (float, float), optional
+            Model fit: restrict the fit to this energy range.
 
         Returns
         -------
@@ -234,6 +246,9 @@ class CryoEELSSpectrum(CryoSignalMixin, EELSSpectrum):
             near_edge_eV=near_edge_eV,
             detector_gain=detector_gain,
             bin_width=bin_width,
+            overlap_edges=overlap_edges,
+            background_windows_eV=background_windows_eV,
+            fit_range_eV=fit_range_eV,
         )
 
     def calibrate_from_edge(self, edge: str = "O_K", inplace: bool = False):
