@@ -124,6 +124,10 @@ def test_bad_input(medium):
         crop.quantify(["O_K"], low_loss=low_loss)
     with pytest.raises(ValueError, match="method must be"):
         crop.quantify(["O_K"], method="magic")
+    shifted = low_loss.inav[:4, :2].deepcopy()
+    shifted.axes_manager[-1].offset += 3.0
+    with pytest.raises(ValueError, match="not calibrated"):
+        crop.quantify(["O_K"], low_loss=shifted)
     bare = crop.deepcopy()
     del bare.metadata.Acquisition_instrument.TEM.Detector.EELS.collection_angle
     with pytest.raises(MissingMetadataError, match="collection_angle"):

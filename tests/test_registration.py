@@ -168,3 +168,18 @@ def test_exspy_eds_branches_on_signal_type_still_work():
     assert s.metadata.Signal.signal_type == "CryoEDS_TEM"
     assert s.get_take_off_angle() == pytest.approx(reference.get_take_off_angle())
     assert s._get_line_energy("P_Ka", "auto") == reference._get_line_energy("P_Ka", "auto")
+
+
+def test_map_spectra_blocks_in_memory_arrays_identically():
+    from cryospec._chunks import map_spectra
+
+    data = np.random.default_rng(0).random((6, 10, 32))
+
+    def kernel(block, scale):
+        return (block * scale).sum(-1, keepdims=True)
+
+    scale = np.arange(60.0).reshape(6, 10, 1)
+    whole = map_spectra(kernel, data, scale, n_out=1, dtype=float)
+    blocks = map_spectra(kernel, data, scale, n_out=1, dtype=float, max_pixels=20)
+    assert isinstance(blocks, np.ndarray)
+    np.testing.assert_allclose(blocks, whole)

@@ -36,16 +36,24 @@ def map_spectra(
     *per_pixel: NDArray,
     n_out: int,
     dtype: Any,
+    max_pixels: int | None = None,
     **kwargs: Any,
 ) -> NDArray | da.Array:
     """Apply ``kernel(block, *per_pixel_blocks, **kwargs) -> (..., n_out)`` to every pixel.
 
-    In memory the kernel sees the whole array; for a Dask array it runs block by block
-    (``map_blocks``, signal axis in one chunk), with the per-pixel arrays ``(*nav, k)`` cut
-    into matching navigation blocks, so nothing is gathered in memory.
+    In memory the kernel sees the whole array, or, with ``max_pixels``, blocks of at most that
+    many pixels (for kernels whose intermediates are many times the data; the blocks run on
+    Dask's threads and the result comes back in memory). For a Dask array it runs block by
+    block (``map_blocks``, signal axis in one chunk), with the per-pixel arrays ``(*nav, k)``
+    cut into matching navigation blocks, so nothing is gathered in memory.
     """
     if not is_lazy_array(data):
-        return kernel(data, *per_pixel, **kwargs)
+        n_pixels = int(np.prod(data.shape[:-1]))
+        if max_pixels is None or n_pixels <= max_pixels or data.ndim < 2:
+            return kernel(data, *per_pixel, **kwargs)
+        rows = max(1, max_pixels // int(np.prod(data.shape[1:-1], dtype=int) or 1))
+        lazy = da.from_array(data, chunks=(rows, *data.shape[1:]))
+        return map_spectra(kernel, lazy, *per_pixel, n_out=n_out, dtype=dtype, **kwargs).compute()
     data = signal_axis_in_one_chunk(data)
     extra = [nav_aligned(p, data) for p in per_pixel]
     return da.map_blocks(

@@ -20,6 +20,7 @@ from ..quantify import (
     fit_edge_model,
     log_ratio_thickness,
     near_edge_width,
+    zero_loss_peak,
 )
 from ._background_method import _low_loss_array, _microscope
 
@@ -277,6 +278,13 @@ def quantify(
     ll_data = ll_energy = None
     if low_loss is not None:
         ll_data, ll_energy = _low_loss_array(signal, low_loss)
+        centre, _ = zero_loss_peak(ll_data, ll_energy)
+        worst = float(np.max(np.abs(centre)))
+        if worst > max(1.0, 3 * (ll_energy[1] - ll_energy[0])):
+            raise ValueError(
+                f"the low loss is not calibrated: its zero-loss peak sits up to {worst:.2f} eV "
+                "from 0 eV; align it first (core_loss.align_zero_loss(low_loss))"
+            )
         ll_gain = low_loss.detector_gain() if hasattr(low_loss, "detector_gain") else gain
         incident = ll_data.sum(axis=-1) / ll_gain
         units = "atoms/nm²"
@@ -321,6 +329,7 @@ def quantify(
             *([ll_data] if ll_data is not None else []),
             n_out=j + j * j + 3 + len(overlaps),
             dtype=float,
+            max_pixels=4096,
             overlaps=tuple(overlaps),
             **kernel_args,
         )
