@@ -575,17 +575,30 @@ def li_lipon(
     amplitude = background_strength * electrons * tau
     background = power_law(energy, amplitude, exponent, BACKGROUND_REFERENCE_EV) * energy_step_eV
 
-    edges = {}
-    kernel_ft = plural_scattering_kernel_ft(
-        n_fft, energy_step_eV, tau, plasmon_weights, phase_ssds, zlp_fwhm_eV
-    )
-    for element, edge in EELS_EDGES.items():
-        ssd = spec.areal_density[element][..., None] * cross_sections_ext[edge] * scale
-        if edge == "Li_K":
-            fine = np.tensordot(spec.li_environment_fractions, li_modulation, axes=([-1], [0]))
-            ssd = ssd * (1.0 + fine)
-        plural = np.fft.irfft(np.fft.rfft(ssd, n=n_fft, axis=-1) * kernel_ft, n=n_fft, axis=-1)
-        edges[edge] = np.clip(plural[..., :n_channels], 0.0, None)
+    # Plural scattering row block by row block: the Fourier intermediates of a whole large map
+    # would take many times its size.
+    ny, nx = shape
+    edges = {edge: np.empty((ny, nx, n_channels), np.float32) for edge in EELS_EDGES.values()}
+    low_loss_expected = np.empty((ny, nx, n_low_loss_channels))
+    zero_index = round(-ll_offset / energy_step_eV)
+    ll_index = (np.arange(n_low_loss_channels) - zero_index) % n_fft
+    for start in range(0, ny, max(1, 2048 // nx)):
+        rows = slice(start, start + max(1, 2048 // nx))
+        kernel_ft = plural_scattering_kernel_ft(
+            n_fft, energy_step_eV, tau[rows], plasmon_weights[rows], phase_ssds, zlp_fwhm_eV
+        )
+        for element, edge in EELS_EDGES.items():
+            ssd = spec.areal_density[element][rows, :, None] * cross_sections_ext[edge] * scale
+            if edge == "Li_K":
+                fine = np.tensordot(
+                    spec.li_environment_fractions[rows], li_modulation, axes=([-1], [0])
+                )
+                ssd = ssd * (1.0 + fine)
+            spectrum = np.fft.rfft(ssd, n=n_fft, axis=-1) * kernel_ft
+            plural = np.fft.irfft(spectrum, n=n_fft, axis=-1)
+            edges[edge][rows] = np.clip(plural[..., :n_channels], 0.0, None)
+        low_loss_kernel = np.fft.irfft(kernel_ft, n=n_fft, axis=-1)
+        low_loss_expected[rows] = np.clip(electrons * low_loss_kernel[..., ll_index], 0.0, None)
     frame_dose = float(dose_per_pixel(beam_current_pA, dwell_time_s, pixel_size_nm, 1))
     damage = {
         element: frame_mean_remaining(n_frames, frame_dose, critical.get(element), damage_floor)
@@ -603,11 +616,6 @@ def li_lipon(
         core_expected = background + sum(
             damage[el].mean() * edges[e] for el, e in EELS_EDGES.items()
         )
-
-    low_loss_kernel = np.fft.irfft(kernel_ft, n=n_fft, axis=-1)
-    zero_index = round(-ll_offset / energy_step_eV)
-    ll_index = (np.arange(n_low_loss_channels) - zero_index) % n_fft
-    low_loss_expected = np.clip(electrons * low_loss_kernel[..., ll_index], 0.0, None)
 
     if noise:
         core_counts = detector_gain * rng.poisson(core_expected)
@@ -645,7 +653,7 @@ def li_lipon(
         cross_sections=cross_sections,
         li_k_phase_cross_sections=cross_sections["Li_K"] * (1.0 + li_modulation[:, :n_channels]),
         background=(background * detector_gain).astype(np.float32),
-        edges={k: (v * detector_gain).astype(np.float32) for k, v in edges.items()},
+        edges={k: v * np.float32(detector_gain) for k, v in edges.items()},
         core_loss_noiseless=(core_expected * detector_gain).astype(np.float32),
         low_loss_noiseless=(low_loss_expected * detector_gain).astype(np.float32),
     )

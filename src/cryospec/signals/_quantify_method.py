@@ -200,12 +200,12 @@ def _overlap_edges(signal, names, overlap_edges) -> list[str]:
 def _warn_if_m_edges_hide_under_li_k(kernel_args, data, incident, ll_data) -> None:
     """Warn when the M2,3 edges of Mn, Fe, Co or Ni seem to lie under Li K.
 
-    On a sample of at most 256 pixels, Li K alone is fitted over 40-128 eV with only 3 eV
+    On a sample of at most 64 pixels, Li K alone is fitted over 40-128 eV with only 3 eV
     above its onset left out, with and without the four M2,3 shapes. Their delayed maxima
     improve the fit only when the edges are there (a likelihood-ratio test on the deviance).
     """
     flat = data.reshape(-1, data.shape[-1])
-    pick = np.unique(np.linspace(0, flat.shape[0] - 1, min(256, flat.shape[0])).astype(int))
+    pick = np.unique(np.linspace(0, flat.shape[0] - 1, min(64, flat.shape[0])).astype(int))
     sample = flat[pick]
     if is_lazy_array(sample):
         sample = sample.compute()
