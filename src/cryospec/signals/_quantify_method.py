@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,29 @@ __all__ = ["QuantificationResult", "quantify"]
 
 _logger = logging.getLogger(__name__)
 _PRECEDING_WITHIN_EV = 120.0
+
+
+class SignalMaps(Mapping):
+    """Element -> map, each HyperSpy signal built on first access (building one costs more
+    than computing it on a small map)."""
+
+    def __init__(self, arrays: dict[str, np.ndarray], make: Callable[[str, np.ndarray], Any]):
+        self._arrays, self._make, self._built = arrays, make, {}
+
+    def __getitem__(self, key: str) -> BaseSignal:
+        if key not in self._built:
+            self._built[key] = self._make(key, self._arrays[key])
+        return self._built[key]
+
+    def __iter__(self):
+        return iter(self._arrays)
+
+    def __len__(self) -> int:
+        return len(self._arrays)
+
+    def array(self, key: str) -> np.ndarray:
+        """The map's values without building the signal."""
+        return self._arrays[key]
 
 
 @dataclass
@@ -65,23 +89,24 @@ class QuantificationResult:
     method: str
     edges: tuple[str, ...]
     units: str
-    areal_density: dict[str, BaseSignal]
-    areal_density_std: dict[str, BaseSignal]
-    atomic_fraction: dict[str, BaseSignal]
-    atomic_fraction_std: dict[str, BaseSignal]
+    areal_density: Mapping[str, BaseSignal]
+    areal_density_std: Mapping[str, BaseSignal]
+    atomic_fraction: Mapping[str, BaseSignal]
+    atomic_fraction_std: Mapping[str, BaseSignal]
     t_over_lambda: BaseSignal | None
     residual: BaseSignal | None
     background_exponent: BaseSignal | None
     incident_electrons: BaseSignal
     near_edge_eV: dict[str, float] = field(default_factory=dict)
-    overlap_amplitude: dict[str, BaseSignal] = field(default_factory=dict)
+    overlap_amplitude: Mapping[str, BaseSignal] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         """Per element: mean and standard deviation over the map of the areal density and of
         the atomic fraction, and the median standard error."""
         out: dict[str, Any] = {"method": self.method, "units": self.units, "elements": {}}
-        for element, density in self.areal_density.items():
-            d, f = np.asarray(density.data), np.asarray(self.atomic_fraction[element].data)
+        for element in self.areal_density:
+            d = np.asarray(self.areal_density[element].data)
+            f = np.asarray(self.atomic_fraction[element].data)
             out["elements"][element] = {
                 "areal_density_mean": float(np.nanmean(d)),
                 "areal_density_std": float(np.nanstd(d)),
@@ -374,25 +399,21 @@ def quantify(
             out.metadata.set_item("Signal.quantity", quantity)
         return out
 
+    def maps(values, title, unit=""):
+        arrays = {el: values[..., i] for i, el in enumerate(elements)}
+        return SignalMaps(
+            arrays,
+            lambda el, v: nav_map(v, title.format(el), f"{el} {unit}".strip() if unit else ""),
+        )
+
     result = QuantificationResult(
         method=method,
         edges=tuple(names),
         units=units,
-        areal_density={
-            el: nav_map(density[..., i], f"{el} areal density", f"{el} ({units})")
-            for i, el in enumerate(elements)
-        },
-        areal_density_std={
-            el: nav_map(std[..., i], f"{el} areal density standard error", f"{el} ({units})")
-            for i, el in enumerate(elements)
-        },
-        atomic_fraction={
-            el: nav_map(fraction[..., i], f"{el} atomic fraction") for i, el in enumerate(elements)
-        },
-        atomic_fraction_std={
-            el: nav_map(fraction_std[..., i], f"{el} atomic fraction standard error")
-            for i, el in enumerate(elements)
-        },
+        areal_density=maps(density, "{} areal density", f"({units})"),
+        areal_density_std=maps(std, "{} areal density standard error", f"({units})"),
+        atomic_fraction=maps(fraction, "{} atomic fraction"),
+        atomic_fraction_std=maps(fraction_std, "{} atomic fraction standard error"),
         t_over_lambda=None if ll_data is None else _t_over_lambda(signal, ll_data, ll_energy),
         residual=None if deviance is None else nav_map(deviance, "Poisson deviance / dof"),
         background_exponent=None
@@ -400,10 +421,12 @@ def quantify(
         else nav_map(exponent, "background exponent r"),
         incident_electrons=nav_map(incident, "incident electrons per pixel"),
         near_edge_eV=near,
-        overlap_amplitude={
-            name: nav_map(values, f"{name} amplitude (counts/channel at its maximum)")
-            for name, values in overlap_maps.items()
-        },
+        overlap_amplitude=SignalMaps(
+            overlap_maps,
+            lambda name, values: nav_map(
+                values, f"{name} amplitude (counts/channel at its maximum)"
+            ),
+        ),
     )
     return result
 
