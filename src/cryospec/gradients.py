@@ -1,0 +1,454 @@
+"""Gradient models across interphases and their fits, with confidence intervals.
+
+Models of a concentration profile ``c(x)`` (``x`` along the depth):
+
+* ``"erf"``: a step ``c0 + (c1 - c0) * (1 + erf((x - x0) / (sqrt(2) sigma))) / 2``;
+* ``"multilayer"``: a sum of such steps, ``levels[0] + sum_k (levels[k+1] - levels[k]) *
+  step(x; x_k, sigma_k)``, for Li | layers | LiPON;
+* ``"diffusion"``: a complementary-error-function profile reaching from a source at ``x0``
+  toward lower ``x`` with diffusion length ``L = 2 sqrt(D t)``:
+  ``c1`` for ``x >= x0`` and ``c0 + (c1 - c0) erfc((x0 - x) / L)`` below;
+* ``"exponential"``: ``c1`` for ``x >= x0`` and ``c0 + (c1 - c0) exp(-(x0 - x) / length)``
+  below (a decay into the metal).
+
+Each can be convolved with a Gaussian probe of standard deviation ``probe_sigma``: for the
+error-function steps exactly (the widths add in quadrature), for the others numerically.
+
+Fits are weighted least squares (the weights are the profile's propagated variances). The 95 %
+intervals of the model parameters are **profile-likelihood** intervals: the parameter is moved
+until chi-square, re-minimised over the others, rises by 3.84 (times the reduced chi-square when
+that exceeds 1). Derived quantities (10-90 % widths, interphase thickness) get intervals from the
+delta method on the fitted covariance.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import optimize, special
+
+__all__ = [
+    "GRADIENT_MODELS",
+    "GradientFit",
+    "diffusion_profile",
+    "erf_step",
+    "exponential_decay",
+    "fit_gradient",
+    "multilayer_profile",
+    "select_layers",
+]
+
+GRADIENT_MODELS = ("erf", "multilayer", "diffusion", "exponential")
+WIDTH_10_90 = 2.0 * np.sqrt(2.0) * special.erfinv(0.8)  # 10-90 % width of an erf step / sigma
+_CHI2_95 = 3.841458820694124
+
+
+def _step(x: NDArray, x0: float, sigma: float) -> NDArray:
+    return 0.5 * (1.0 + special.erf((x - x0) / (np.sqrt(2.0) * sigma)))
+
+
+def erf_step(
+    x: NDArray, x0: float, sigma: float, c0: float, c1: float, probe_sigma: float = 0.0
+) -> NDArray:
+    """Error-function step from ``c0`` to ``c1`` at ``x0`` with Gaussian width ``sigma``."""
+    width = np.sqrt(sigma**2 + probe_sigma**2)
+    return c0 + (c1 - c0) * _step(np.asarray(x, dtype=float), x0, width)
+
+
+def multilayer_profile(
+    x: NDArray,
+    positions: NDArray,
+    sigmas: NDArray,
+    levels: NDArray,
+    probe_sigma: float = 0.0,
+) -> NDArray:
+    """Sum of error-function steps: ``len(levels) == len(positions) + 1`` plateaus."""
+    x = np.asarray(x, dtype=float)
+    out = np.full(x.shape, float(levels[0]))
+    for k, (x0, sigma) in enumerate(zip(positions, sigmas, strict=True)):
+        out = out + (levels[k + 1] - levels[k]) * _step(x, x0, np.hypot(sigma, probe_sigma))
+    return out
+
+
+def _convolve_probe(x: NDArray, profile, probe_sigma: float) -> NDArray:
+    if probe_sigma <= 0:
+        return profile(x)
+    offsets = np.linspace(-4.0, 4.0, 33) * probe_sigma
+    weights = np.exp(-0.5 * (offsets / probe_sigma) ** 2)
+    weights /= weights.sum()
+    return np.tensordot(weights, profile(x[None, :] - offsets[:, None]), axes=(0, 0))
+
+
+def diffusion_profile(
+    x: NDArray, x0: float, length: float, c0: float, c1: float, probe_sigma: float = 0.0
+) -> NDArray:
+    """``c1`` at and above ``x0``; ``c0 + (c1 - c0) erfc((x0 - x) / length)`` below."""
+    x = np.asarray(x, dtype=float)
+
+    def profile(u):
+        return c0 + (c1 - c0) * special.erfc(np.clip(x0 - u, 0.0, None) / length)
+
+    return _convolve_probe(x, profile, probe_sigma)
+
+
+def exponential_decay(
+    x: NDArray, x0: float, length: float, c0: float, c1: float, probe_sigma: float = 0.0
+) -> NDArray:
+    """``c1`` at and above ``x0``; ``c0 + (c1 - c0) exp(-(x0 - x) / length)`` below."""
+    x = np.asarray(x, dtype=float)
+
+    def profile(u):
+        return c0 + (c1 - c0) * np.exp(-np.clip(x0 - u, 0.0, None) / length)
+
+    return _convolve_probe(x, profile, probe_sigma)
+
+
+@dataclass
+class GradientFit:
+    """Result of :func:`fit_gradient`.
+
+    Attributes
+    ----------
+    model : str
+        The model fitted.
+    n_layers : int
+        Number of steps (1 for the single-step models).
+    parameters : dict of float
+        Best-fit values (``x0``, ``sigma`` / ``length``, ``c0``, ``c1``; multilayer:
+        ``x0_k``, ``sigma_k``, ``level_k``).
+    intervals : dict of (float, float)
+        95 % profile-likelihood interval of each parameter.
+    derived : dict of float
+        ``position_nm``, ``width_10_90_nm`` (erf), ``interfaces_nm``, ``thickness_nm``
+        (multilayer), ``diffusion_length_nm``.
+    derived_intervals : dict of (float, float)
+        95 % intervals of the derived quantities (delta method).
+    chi2, dof, reduced_chi2, aic, bic : float
+        Fit statistics.
+    converged : bool
+        False when the optimiser did not converge; ``message`` says why.
+    """
+
+    model: str
+    n_layers: int
+    parameters: dict[str, float]
+    intervals: dict[str, tuple[float, float]]
+    derived: dict[str, Any]
+    derived_intervals: dict[str, Any]
+    chi2: float
+    dof: int
+    reduced_chi2: float
+    aic: float
+    bic: float
+    converged: bool
+    message: str = ""
+    covariance: NDArray = field(default=None, repr=False)
+    names: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary."""
+
+        def clean(value):
+            if isinstance(value, dict):
+                return {k: clean(v) for k, v in value.items()}
+            if isinstance(value, (list, tuple, np.ndarray)):
+                return [clean(v) for v in value]
+            if isinstance(value, (np.floating, float)):
+                return float(value) if np.isfinite(value) else None
+            if isinstance(value, np.integer):
+                return int(value)
+            return value
+
+        return clean(
+            {
+                "model": self.model,
+                "n_layers": self.n_layers,
+                "parameters": self.parameters,
+                "intervals": self.intervals,
+                "derived": self.derived,
+                "derived_intervals": self.derived_intervals,
+                "chi2": self.chi2,
+                "dof": self.dof,
+                "reduced_chi2": self.reduced_chi2,
+                "aic": self.aic,
+                "bic": self.bic,
+                "converged": self.converged,
+                "message": self.message,
+            }
+        )
+
+
+def _names(model: str, n_layers: int) -> tuple[str, ...]:
+    if model == "multilayer":
+        return (
+            *(f"x0_{k}" for k in range(n_layers)),
+            *(f"sigma_{k}" for k in range(n_layers)),
+            *(f"level_{k}" for k in range(n_layers + 1)),
+        )
+    return ("x0", "sigma" if model == "erf" else "length", "c0", "c1")
+
+
+def _evaluate(model: str, n_layers: int, x: NDArray, p: NDArray, probe: float) -> NDArray:
+    if model == "erf":
+        return erf_step(x, p[0], p[1], p[2], p[3], probe)
+    if model == "diffusion":
+        return diffusion_profile(x, p[0], p[1], p[2], p[3], probe)
+    if model == "exponential":
+        return exponential_decay(x, p[0], p[1], p[2], p[3], probe)
+    n = n_layers
+    return multilayer_profile(x, p[:n], p[n : 2 * n], p[2 * n :], probe)
+
+
+def _start(model: str, n_layers: int, x: NDArray, y: NDArray) -> NDArray:
+    """Starting values from the data: plateaus from the ends, steps at the largest changes."""
+    span = float(x[-1] - x[0])
+    k = max(3, x.size // 10)
+    lo, hi = float(np.median(y[:k])), float(np.median(y[-k:]))
+    if model != "multilayer":
+        frac = (y - lo) / (hi - lo) if hi != lo else np.zeros_like(y)
+        x0 = float(x[np.argmin(np.abs(frac - 0.5))])
+        return np.array([x0, span / 20.0, lo, hi])
+    smooth = np.convolve(y, np.ones(5) / 5.0, mode="same")
+    slope = np.abs(np.gradient(smooth, x))
+    order = np.argsort(slope[2:-2])[::-1] + 2
+    chosen: list[float] = []
+    for i in order:
+        if all(abs(x[i] - c) > span / (4 * n_layers) for c in chosen):
+            chosen.append(float(x[i]))
+        if len(chosen) == n_layers:
+            break
+    while len(chosen) < n_layers:
+        chosen.append(float(x[0] + span * (len(chosen) + 1) / (n_layers + 1)))
+    positions = np.sort(chosen)
+    edges = np.concatenate([[x[0]], positions, [x[-1]]])
+    levels = [float(np.median(y[(x >= a) & (x <= b)])) for a, b in itertools.pairwise(edges)]
+    levels[0], levels[-1] = lo, hi
+    return np.concatenate([positions, np.full(n_layers, span / 20.0), levels])
+
+
+def fit_gradient(
+    x: NDArray,
+    y: NDArray,
+    variance: NDArray,
+    model: str = "erf",
+    n_layers: int = 1,
+    probe_sigma: float = 0.0,
+    start: NDArray | None = None,
+) -> GradientFit:
+    """Fit a gradient model to one profile, with profile-likelihood 95 % intervals.
+
+    Parameters
+    ----------
+    x, y, variance : ndarray (n,)
+        Positions (nm), values and their variances (> 0).
+    model : {"erf", "multilayer", "diffusion", "exponential"}
+        The model.
+    n_layers : int
+        Number of steps of the multilayer model.
+    probe_sigma : float
+        Standard deviation of the Gaussian probe (nm), convolved with the model.
+    start : ndarray, optional
+        Starting parameter values (in the order of :attr:`GradientFit.names`).
+
+    Raises
+    ------
+    ValueError
+        For non-finite input, non-positive variances, an unknown model, or a profile with too
+        few points for the number of parameters.
+    """
+    if model not in GRADIENT_MODELS:
+        raise ValueError(f"model must be one of {GRADIENT_MODELS}, got {model!r}")
+    if model != "multilayer":
+        n_layers = 1
+    if n_layers < 1:
+        raise ValueError(f"n_layers must be at least 1, got {n_layers}")
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    var = np.asarray(variance, dtype=float)
+    if not (x.shape == y.shape == var.shape and x.ndim == 1):
+        raise ValueError("x, y and variance must be 1-D arrays of one length")
+    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y)) and np.all(np.isfinite(var))):
+        raise ValueError("the profile holds NaN or inf values")
+    if np.any(var <= 0):
+        raise ValueError("variances must be positive")
+    names = _names(model, n_layers)
+    if x.size < len(names) + 3:
+        raise ValueError(
+            f"the profile has {x.size} points: a {model} fit with {n_layers} layer(s) has "
+            f"{len(names)} parameters and needs at least {len(names) + 3}"
+        )
+    order = np.argsort(x)
+    x, y, var = x[order], y[order], var[order]
+    weight = 1.0 / np.sqrt(var)
+    span = float(x[-1] - x[0])
+    step = float(np.min(np.diff(x))) if x.size > 1 else 1.0
+    lower = np.full(len(names), -np.inf)
+    upper = np.full(len(names), np.inf)
+    if model == "multilayer":
+        lower[:n_layers], upper[:n_layers] = x[0], x[-1]
+        lower[n_layers : 2 * n_layers] = step / 10.0
+        upper[n_layers : 2 * n_layers] = span
+    else:
+        lower[0], upper[0] = x[0] - span, x[-1] + span
+        lower[1], upper[1] = step / 10.0, 2 * span
+    p0 = _start(model, n_layers, x, y) if start is None else np.asarray(start, dtype=float)
+    inset = 1e-6 * max(span, 1.0)
+    p0 = np.clip(
+        p0,
+        np.where(np.isfinite(lower), lower + inset, lower),
+        np.where(np.isfinite(upper), upper - inset, upper),
+    )
+
+    def residual(p):
+        return (_evaluate(model, n_layers, x, p, probe_sigma) - y) * weight
+
+    def solve(p_start, fixed=None):
+        free = np.ones(len(names), dtype=bool)
+        if fixed is not None:
+            free[fixed[0]] = False
+
+        def res(q):
+            p = p_start.copy()
+            p[free] = q
+            if fixed is not None:
+                p[fixed[0]] = fixed[1]
+            return residual(p)
+
+        out = optimize.least_squares(
+            res, p_start[free], bounds=(lower[free], upper[free]), x_scale="jac", max_nfev=2000
+        )
+        p = p_start.copy()
+        p[free] = out.x
+        if fixed is not None:
+            p[fixed[0]] = fixed[1]
+        return p, float(np.sum(out.fun**2)), out
+
+    best, chi2, out = solve(p0)
+    dof = max(x.size - len(names), 1)
+    reduced = chi2 / dof
+    jac = out.jac
+    try:
+        covariance = np.linalg.pinv(jac.T @ jac) * max(reduced, 1.0)
+    except np.linalg.LinAlgError:
+        covariance = np.full((len(names), len(names)), np.nan)
+    converged = bool(out.success) and np.all(np.isfinite(best))
+    message = "" if converged else f"the fit did not converge: {out.message}"
+    threshold = _CHI2_95 * max(reduced, 1.0)
+
+    intervals = {}
+    for i, name in enumerate(names):
+        se = np.sqrt(covariance[i, i]) if np.isfinite(covariance[i, i]) else abs(best[i]) + 1.0
+        bounds = []
+        for direction in (-1.0, 1.0):
+            limit = lower[i] if direction < 0 else upper[i]
+
+            def excess(value, i=i):
+                return solve(best, (i, value))[1] - chi2 - threshold
+
+            far = best[i] + direction * max(4.0 * se, 1e-9 * abs(best[i]) + 1e-12)
+            far = float(np.clip(far, lower[i], upper[i])) if np.isfinite(limit) else far
+            tries = 0
+            while excess(far) < 0 and tries < 6:
+                stepped = best[i] + 2.0 * (far - best[i])
+                if np.isfinite(limit) and (stepped - limit) * direction > 0:
+                    far = float(limit)
+                    break
+                far, tries = stepped, tries + 1
+            if excess(far) < 0:
+                bounds.append(float(limit) if np.isfinite(limit) else direction * np.inf)
+                continue
+            a, b = sorted((best[i], far))
+            bounds.append(float(optimize.brentq(excess, a, b, xtol=1e-6 * (abs(se) + 1e-12))))
+        intervals[name] = (bounds[0], bounds[1])
+
+    derived, derived_ci = _derived(model, n_layers, best, covariance, names)
+    parameters = {name: float(v) for name, v in zip(names, best, strict=True)}
+    n_par = len(names)
+    log_like = -0.5 * chi2
+    return GradientFit(
+        model=model,
+        n_layers=n_layers,
+        parameters=parameters,
+        intervals=intervals,
+        derived=derived,
+        derived_intervals=derived_ci,
+        chi2=chi2,
+        dof=dof,
+        reduced_chi2=reduced,
+        aic=float(2 * n_par - 2 * log_like),
+        bic=float(n_par * np.log(x.size) - 2 * log_like),
+        converged=converged,
+        message=message,
+        covariance=covariance,
+        names=names,
+    )
+
+
+def _derived(model, n_layers, p, cov, names):
+    z = 1.959963984540054
+    derived: dict[str, Any] = {}
+    ci: dict[str, Any] = {}
+
+    def interval(value, gradient):
+        se = float(np.sqrt(max(gradient @ cov @ gradient, 0.0)))
+        return (value - z * se, value + z * se)
+
+    if model == "multilayer":
+        n = n_layers
+        positions = p[:n]
+        order = np.argsort(positions)
+        derived["interfaces_nm"] = [float(positions[k]) for k in order]
+        derived["widths_10_90_nm"] = [float(WIDTH_10_90 * p[n + k]) for k in order]
+        ci["interfaces_nm"] = [interval(float(positions[k]), np.eye(len(p))[k]) for k in order]
+        ci["widths_10_90_nm"] = [
+            interval(float(WIDTH_10_90 * p[n + k]), WIDTH_10_90 * np.eye(len(p))[n + k])
+            for k in order
+        ]
+        if n >= 2:
+            first, last = order[0], order[-1]
+            g = np.zeros(len(p))
+            g[last], g[first] = 1.0, -1.0
+            derived["thickness_nm"] = float(positions[last] - positions[first])
+            ci["thickness_nm"] = interval(derived["thickness_nm"], g)
+        derived["position_nm"] = derived["interfaces_nm"][0]
+        ci["position_nm"] = ci["interfaces_nm"][0]
+        return derived, ci
+    derived["position_nm"] = float(p[0])
+    ci["position_nm"] = interval(float(p[0]), np.eye(len(p))[0])
+    if model == "erf":
+        derived["sigma_nm"] = float(p[1])
+        derived["width_10_90_nm"] = float(WIDTH_10_90 * p[1])
+        ci["sigma_nm"] = interval(float(p[1]), np.eye(len(p))[1])
+        ci["width_10_90_nm"] = interval(derived["width_10_90_nm"], WIDTH_10_90 * np.eye(len(p))[1])
+    else:
+        derived["diffusion_length_nm" if model == "diffusion" else "decay_length_nm"] = float(p[1])
+        key = "diffusion_length_nm" if model == "diffusion" else "decay_length_nm"
+        ci[key] = interval(float(p[1]), np.eye(len(p))[1])
+    return derived, ci
+
+
+def select_layers(
+    x: NDArray, y: NDArray, variance: NDArray, max_layers: int = 4, probe_sigma: float = 0.0
+) -> tuple[GradientFit, list[GradientFit]]:
+    """Fit 1..``max_layers`` steps and keep the one with the lowest BIC.
+
+    Returns
+    -------
+    best : GradientFit
+    fits : list of GradientFit
+        Every converged fit, by number of layers (for the comparison table).
+    """
+    fits = []
+    for n in range(1, max_layers + 1):
+        if np.size(x) < 3 * n + 1 + 3:
+            break
+        fit = fit_gradient(x, y, variance, model="multilayer", n_layers=n, probe_sigma=probe_sigma)
+        if fit.converged:
+            fits.append(fit)
+    if not fits:
+        raise ValueError("no multilayer fit converged")
+    return min(fits, key=lambda f: f.bic), fits
