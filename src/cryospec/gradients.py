@@ -306,7 +306,7 @@ def fit_gradient(
     def residual(p):
         return (_evaluate(model, n_layers, x, p, probe_sigma) - y) * weight
 
-    def solve(p_start, fixed=None):
+    def solve(p_start, fixed=None, max_nfev=2000):
         free = np.ones(len(names), dtype=bool)
         if fixed is not None:
             free[fixed[0]] = False
@@ -319,7 +319,7 @@ def fit_gradient(
             return residual(p)
 
         out = optimize.least_squares(
-            res, p_start[free], bounds=(lower[free], upper[free]), x_scale="jac", max_nfev=2000
+            res, p_start[free], bounds=(lower[free], upper[free]), x_scale="jac", max_nfev=max_nfev
         )
         p = p_start.copy()
         p[free] = out.x
@@ -347,7 +347,7 @@ def fit_gradient(
             limit = lower[i] if direction < 0 else upper[i]
 
             def excess(value, i=i):
-                return solve(best, (i, value))[1] - chi2 - threshold
+                return solve(best, (i, value), max_nfev=200)[1] - chi2 - threshold
 
             far = best[i] + direction * max(4.0 * se, 1e-9 * abs(best[i]) + 1e-12)
             far = float(np.clip(far, lower[i], upper[i])) if np.isfinite(limit) else far

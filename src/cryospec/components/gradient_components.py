@@ -1,0 +1,80 @@
+"""Gradient components for HyperSpy models on profiles.
+
+The same functions as :mod:`cryospec.gradients`, as HyperSpy ``Expression`` components, so
+that a profile can be fitted in a plain ``Model1D``, combined with other components (a
+multilayer profile is a sum of ``ErfStep`` with one shared plateau, e.g. c1 = 0 but one).
+Each class has a UUID ``_id_name``: the key under which ``hyperspy_extension.yaml`` registers
+it, so saved models load back.
+"""
+
+from __future__ import annotations
+
+from hyperspy._components.expression import Expression
+
+__all__ = ["DiffusionProfile", "ErfStep", "ExponentialDecay"]
+
+
+class ErfStep(Expression):
+    """Error-function step: ``c0 + (c1 - c0) * (1 + erf((x - x0) / (sqrt(2) sigma))) / 2``."""
+
+    _uuid = "ee9fed0c-aa8f-4082-a911-8be95e3fd5a1"
+
+    def __init__(self, x0=0.0, sigma=1.0, c0=0.0, c1=1.0, module="scipy", **kwargs):
+        super().__init__(
+            expression="c0 + (c1 - c0) * (1 + erf((x - x0) / (sqrt(2) * sigma))) / 2",
+            name="ErfStep",
+            x0=x0,
+            sigma=sigma,
+            c0=c0,
+            c1=c1,
+            position="x0",
+            module=module,
+            autodoc=False,
+            **kwargs,
+        )
+        self._id_name = self._uuid
+        self.sigma.bmin = 0.0
+
+
+class DiffusionProfile(Expression):
+    """``c1`` above ``x0``; ``c0 + (c1 - c0) erfc((x0 - x) / length)`` below; length 2 sqrt(Dt)."""
+
+    _uuid = "3c80757d-fa4d-471f-8d0c-8c2e82caf409"
+
+    def __init__(self, x0=0.0, length=1.0, c0=0.0, c1=1.0, module="scipy", **kwargs):
+        super().__init__(
+            expression="c0 + (c1 - c0) * erfc(Max(x0 - x, 0) / length)",
+            name="DiffusionProfile",
+            x0=x0,
+            length=length,
+            c0=c0,
+            c1=c1,
+            position="x0",
+            module=module,
+            autodoc=False,
+            **kwargs,
+        )
+        self._id_name = self._uuid
+        self.length.bmin = 0.0
+
+
+class ExponentialDecay(Expression):
+    """``c1`` above ``x0``; ``c0 + (c1 - c0) exp(-(x0 - x) / length)`` below."""
+
+    _uuid = "611e87e1-2997-4e6d-af2b-5a6ceed4df4f"
+
+    def __init__(self, x0=0.0, length=1.0, c0=0.0, c1=1.0, module="scipy", **kwargs):
+        super().__init__(
+            expression="c0 + (c1 - c0) * exp(-Max(x0 - x, 0) / length)",
+            name="ExponentialDecay",
+            x0=x0,
+            length=length,
+            c0=c0,
+            c1=c1,
+            position="x0",
+            module=module,
+            autodoc=False,
+            **kwargs,
+        )
+        self._id_name = self._uuid
+        self.length.bmin = 0.0

@@ -1,0 +1,261 @@
+"""Profiles across an interphase as HyperSpy signals, and their gradient fits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+from hyperspy.signals import Signal1D
+
+from ..gradients import GradientFit, fit_gradient, select_layers
+from ..profiles import auto_direction, line_weights, profile_from_weights, stripe_weights
+
+__all__ = ["CryoProfile", "ProfileFit", "auto_profile", "line_profile"]
+
+
+@dataclass
+class ProfileFit:
+    """Gradient fits of every stripe of a profile, and their statistics over the stripes.
+
+    Attributes
+    ----------
+    fits : list of GradientFit
+        One per stripe (one for a single profile).
+    statistics : dict
+        For every scalar derived quantity: ``mean``, ``std`` over the stripes and ``values``.
+    """
+
+    fits: list[GradientFit]
+    statistics: dict[str, dict[str, Any]]
+
+    @property
+    def fit(self) -> GradientFit:
+        """The fit of the first (or only) stripe."""
+        return self.fits[0]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary."""
+        return {"fits": [f.to_dict() for f in self.fits], "statistics": self.statistics}
+
+
+def _statistics(fits: list[GradientFit]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    keys = {k for f in fits for k, v in f.derived.items() if np.isscalar(v)}
+    for key in sorted(keys):
+        values = [f.derived.get(key, np.nan) for f in fits]
+        arr = np.asarray(values, dtype=float)
+        out[key] = {
+            "mean": float(np.nanmean(arr)),
+            "std": float(np.nanstd(arr, ddof=1)) if arr.size > 1 else 0.0,
+            "values": [float(v) for v in arr],
+        }
+    return out
+
+
+class CryoProfile(Signal1D):
+    """Profile(s) across an interphase: one per stripe along the navigation axis.
+
+    The signal axis is the distance along the profile (nm); the variance propagated from the
+    map is in ``metadata.Signal.Noise_properties.variance``; how the profile was taken is in
+    ``metadata.CryoSpec.Profile``. The gradient components (``cryospec.components``) can be
+    used on it in a plain HyperSpy ``Model1D``.
+    """
+
+    _signal_type = "CryoProfile"
+    _alias_signal_types: ClassVar[list[str]] = ["cryo profile"]
+
+    def _variance_array(self) -> np.ndarray:
+        variance = self.metadata.get_item("Signal.Noise_properties.variance", None)
+        if variance is None:
+            raise ValueError(
+                "the profile has no variance (metadata.Signal.Noise_properties.variance): "
+                "extract it from a map that carries one, or pass variance= when extracting"
+            )
+        return np.broadcast_to(
+            np.asarray(getattr(variance, "data", variance), float), self.data.shape
+        )
+
+    def fit_gradient(
+        self,
+        model: str = "erf",
+        n_layers: int | None = 1,
+        probe_sigma: float = 0.0,
+        max_layers: int = 4,
+    ) -> ProfileFit:
+        """Fit a gradient model to every stripe (see :mod:`cryospec.gradients`).
+
+        Parameters
+        ----------
+        model : {"erf", "multilayer", "diffusion", "exponential"}
+            The model; the step convention is
+            ``c(x) = c0 + (c1 - c0) * (1 + erf((x - x0) / (sqrt(2) * sigma))) / 2``.
+        n_layers : int or None
+            Steps of the multilayer model; None chooses 1..``max_layers`` by BIC.
+        probe_sigma : float
+            Standard deviation of the probe (nm), convolved with the model.
+        max_layers : int
+            Largest number of layers tried when ``n_layers`` is None.
+
+        Returns
+        -------
+        ProfileFit
+            Per-stripe fits (parameters with 95 % profile-likelihood intervals, derived
+            positions, widths and thickness with 95 % intervals) and their statistics.
+        """
+        x = self.axes_manager.signal_axes[0].axis
+        data = np.asarray(self.data, dtype=float).reshape(-1, x.size)
+        variance = self._variance_array().reshape(-1, x.size)
+        fits = []
+        for y, var in zip(data, variance, strict=True):
+            if model == "multilayer" and n_layers is None:
+                fit, _ = select_layers(x, y, var, max_layers, probe_sigma)
+            else:
+                fit = fit_gradient(
+                    x, y, var, model=model, n_layers=n_layers or 1, probe_sigma=probe_sigma
+                )
+            fits.append(fit)
+        return ProfileFit(fits, _statistics(fits))
+
+
+def _map_arrays(maps, variance):
+    data = np.asarray(maps.data, dtype=float)
+    if data.ndim != 2:
+        raise ValueError(f"profiles are taken from a 2-D map, got data of shape {data.shape}")
+    if variance is None:
+        stored = maps.metadata.get_item("Signal.Noise_properties.variance", None)
+        variance = None if stored is None else getattr(stored, "data", stored)
+    if variance is not None:
+        variance = np.broadcast_to(
+            np.asarray(getattr(variance, "data", variance), float), data.shape
+        )
+    return data, variance
+
+
+def _axes(maps):
+    axes = (
+        maps.axes_manager.signal_axes
+        if maps.axes_manager.signal_dimension == 2
+        else (maps.axes_manager.navigation_axes)
+    )
+    if len(axes) != 2:
+        raise ValueError("the map needs two axes (x: columns, y: rows)")
+    return axes[0], axes[1]
+
+
+def _make_profile(maps, distance, weights, data, variance, record):
+    values, var = [], []
+    for w in weights:
+        p, v = profile_from_weights(w, data, variance)
+        values.append(p)
+        var.append(v)
+    array = np.array(values)
+    xaxis, _ = _axes(maps)
+    axes = [
+        {
+            "name": "distance",
+            "size": distance.size,
+            "offset": float(distance[0]),
+            "scale": float(distance[1] - distance[0]) if distance.size > 1 else 1.0,
+            "units": xaxis.units,
+        }
+    ]
+    if len(weights) > 1:
+        axes.insert(0, {"name": "stripe", "size": len(weights), "navigate": True})
+    else:
+        array = array[0]
+    profile = CryoProfile(array, axes=axes)
+    profile.metadata.General.title = f"profile of {maps.metadata.General.title}".strip()
+    quantity = maps.metadata.get_item("Signal.quantity", "")
+    if quantity:
+        profile.metadata.set_item("Signal.quantity", quantity)
+    if variance is not None:
+        var_array = np.array(var) if len(weights) > 1 else var[0]
+        profile.metadata.set_item(
+            "Signal.Noise_properties.variance", profile._deepcopy_with_new_data(var_array)
+        )
+    profile.metadata.set_item("CryoSpec.Profile", record)
+    return profile
+
+
+def line_profile(
+    maps,
+    start: tuple[float, float],
+    end: tuple[float, float],
+    width: float,
+    variance=None,
+    step: float | None = None,
+    n_stripes: int = 1,
+) -> CryoProfile:
+    """Profile of a map along a line, averaged over a width, with sub-pixel sampling.
+
+    Parameters
+    ----------
+    maps : Signal2D
+        The map (areal density, atomic fraction, NMF loading, integrated signal...).
+    start, end : (float, float)
+        End points (x, y) in the map's calibrated units.
+    width : float
+        Width across the line, calibrated units (> 0); averaged with points at most half a
+        pixel apart, interpolated bilinearly.
+    variance : Signal2D or array, optional
+        The map's variance (default: its ``Noise_properties.variance``).
+    step : float, optional
+        Spacing of the profile points (default: one pixel).
+    n_stripes : int
+        Split the width into this many parallel profiles (navigation axis ``stripe``).
+
+    Returns
+    -------
+    CryoProfile
+    """
+    data, var = _map_arrays(maps, variance)
+    xaxis, yaxis = _axes(maps)
+    if not np.isclose(abs(xaxis.scale), abs(yaxis.scale), rtol=1e-6):
+        raise ValueError("line profiles need square pixels (equal x and y scales)")
+    scale = abs(xaxis.scale)
+
+    def to_px(point):
+        return ((point[0] - xaxis.offset) / xaxis.scale, (point[1] - yaxis.offset) / yaxis.scale)
+
+    distance, weights = line_weights(
+        data.shape, to_px(start), to_px(end), width / scale, (step or scale) / scale, n_stripes
+    )
+    record = {
+        "mode": "line",
+        "start": list(map(float, start)),
+        "end": list(map(float, end)),
+        "width": float(width),
+        "n_stripes": int(n_stripes),
+    }
+    return _make_profile(maps, distance * scale, weights, data, var, record)
+
+
+def auto_profile(maps, variance=None, n_stripes: int = 1, direction=None) -> CryoProfile:
+    """Profile across the interface found in the map, the whole map collapsed along it.
+
+    The direction across the interface is the dominant gradient direction
+    (:func:`cryospec.profiles.auto_direction`) unless given as (x, y); pixels are binned by
+    their distance across the interface (one-pixel bins) and split into ``n_stripes`` groups
+    along it for region-to-region statistics.
+    """
+    data, var = _map_arrays(maps, variance)
+    xaxis, _ = _axes(maps)
+    d = auto_direction(data) if direction is None else np.asarray(direction, dtype=float)
+    distance, weights = stripe_weights(data.shape, d, n_stripes)
+    record = {
+        "mode": "auto",
+        "direction": [float(v) for v in d / np.hypot(*d)],
+        "n_stripes": int(n_stripes),
+    }
+    # The distance axis starts at the first bin; shift it so that x = 0 is the map's origin
+    # when the interface runs along the rows or columns.
+    offset = xaxis.offset if abs(d[0]) >= abs(d[1]) else _axes(maps)[1].offset
+    return _make_profile(
+        maps,
+        distance * abs(xaxis.scale) + offset - 0.5 * abs(xaxis.scale),
+        weights,
+        data,
+        var,
+        record,
+    )
