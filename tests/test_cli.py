@@ -14,7 +14,14 @@ from cryospec.cli import build_parser, main
 
 
 @pytest.mark.parametrize(
-    "argv", [["--help"], ["demo", "--help"], ["edges", "--help"], ["quantify", "--help"]]
+    "argv",
+    [
+        ["--help"],
+        ["demo", "--help"],
+        ["edges", "--help"],
+        ["quantify", "--help"],
+        ["profile", "--help"],
+    ],
 )
 def test_help_on_every_subcommand(argv, capsys):
     with pytest.raises(SystemExit) as exit_info:
@@ -26,7 +33,7 @@ def test_help_on_every_subcommand(argv, capsys):
 def test_every_subcommand_is_documented():
     parser = build_parser()
     subparsers = next(a for a in parser._actions if a.dest == "command")
-    assert set(subparsers.choices) == {"demo", "edges", "quantify"}
+    assert set(subparsers.choices) == {"demo", "edges", "quantify", "profile"}
     for sub in subparsers.choices.values():
         assert sub.description
 
@@ -136,3 +143,67 @@ def test_quantify_command_errors(tmp_path, capsys):
         == 2
     )
     assert "no such file" in capsys.readouterr().err
+
+
+def test_profile_command(tmp_path, capsys):
+    from cryospec.datasets import li_lipon
+
+    core_loss, low_loss, _ = li_lipon(shape=(8, 64), seed=4)
+    core_loss.save(tmp_path / "cl.hspy")
+    low_loss.save(tmp_path / "ll.hspy")
+    out = tmp_path / "p"
+    argv = [
+        "profile",
+        str(tmp_path / "cl.hspy"),
+        "--low-loss",
+        str(tmp_path / "ll.hspy"),
+        "--edges",
+        "Li_K,P_L23,N_K,O_K",
+        "--auto",
+        "--out",
+        str(out),
+    ]
+    assert main(argv) == 0
+    assert "position" in capsys.readouterr().out
+    document = json.loads((out / "profile.json").read_text(encoding="utf-8"))
+    for element in ("Li", "P", "N", "O"):
+        entry = document[element]
+        for key in ("position_nm", "position_ci_nm", "sigma_nm", "sigma_ci_nm", "width_10_90_nm"):
+            assert key in entry, (element, key)
+        lo, hi = entry["position_ci_nm"]
+        assert lo <= entry["position_nm"] <= hi
+    assert (out / "profile.png").read_bytes()[:4] == b"\x89PNG"
+    line = [
+        "profile",
+        str(tmp_path / "cl.hspy"),
+        "--low-loss",
+        str(tmp_path / "ll.hspy"),
+        "--edges",
+        "P_L23,O_K",
+        "--line",
+        "0,5,155,5",
+        "--width",
+        "7.5",
+        "--model",
+        "multilayer",
+        "--layers",
+        "2",
+        "--out",
+        str(tmp_path / "q"),
+    ]
+    assert main(line) == 0
+    document = json.loads((tmp_path / "q" / "profile.json").read_text(encoding="utf-8"))
+    assert len(document["O"]["interfaces_nm"]) == 2
+    assert document["O"]["thickness_nm"] > 0
+
+
+def test_profile_command_needs_a_line_or_auto(tmp_path, capsys):
+    from cryospec.datasets import li_lipon
+
+    core_loss, _, _ = li_lipon(shape=(2, 32), seed=4)
+    core_loss.save(tmp_path / "cl.hspy")
+    assert (
+        main(["profile", str(tmp_path / "cl.hspy"), "--edges", "O_K", "--out", str(tmp_path / "p")])
+        == 2
+    )
+    assert "--auto" in capsys.readouterr().err

@@ -146,3 +146,15 @@ def test_components_are_registered_and_fit_in_a_plain_model():
     assert step.x0.value == pytest.approx(70.0, abs=0.2)
     assert step.sigma.value == pytest.approx(6.0, rel=0.05)
     assert step.c1.value == pytest.approx(5.0, rel=0.01)
+
+
+def test_interphase_thickness_from_the_o_profile(quantified):
+    from cryospec.gradient_report import element_profiles
+
+    result, truth = quantified
+    layered = element_profiles(result, ["O"], model="multilayer", n_layers=None)
+    summary = layered["elements"]["O"]
+    assert summary["thickness_nm"] == pytest.approx(truth.interphase_thickness_nm, rel=0.10)
+    interfaces = summary["interfaces_nm"]
+    assert interfaces[0] == pytest.approx(truth.geometry.li_interface_nm, abs=2.5)
+    assert interfaces[-1] == pytest.approx(truth.geometry.lipon_interface_nm, abs=2.5)

@@ -77,6 +77,62 @@ def _cmd_quantify(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_profile(args: argparse.Namespace) -> int:
+    import json
+
+    from . import io
+    from ._atomic import atomic_write, atomic_write_text
+    from .gradient_report import element_profiles, plot_profiles
+
+    core_loss = _load_eels(io, args.input)
+    low_loss = _load_eels(io, args.low_loss) if args.low_loss else None
+    edges = [e.strip() for e in args.edges.split(",") if e.strip()]
+    result = core_loss.quantify(edges, low_loss=low_loss, detector_gain=args.detector_gain)
+    line = None
+    if args.line:
+        line = tuple(float(v) for v in args.line.split(","))
+        if len(line) != 4:
+            raise ValueError("--line takes X0,Y0,X1,Y1")
+    elif not args.auto:
+        raise ValueError("give --line X0,Y0,X1,Y1 with --width, or --auto")
+    layers = None if args.layers == 0 else args.layers
+    profiles = element_profiles(
+        result,
+        quantity=args.quantity,
+        line=line,
+        width=args.width,
+        n_stripes=args.stripes,
+        model=args.model,
+        n_layers=layers,
+    )
+    out = args.out
+    document = {
+        "input": str(args.input),
+        "edges": edges,
+        "quantity": args.quantity,
+        "mode": "line" if line else "auto",
+        "line": list(line) if line else None,
+        "width": args.width,
+        "model": args.model,
+        "step_convention": "c(x) = c0 + (c1 - c0) * (1 + erf((x - x0) / (sqrt(2) * sigma))) / 2",
+        "intervals": "95 %: profile likelihood for parameters, delta method for derived values",
+        **profiles["elements"],
+    }
+    atomic_write_text(out / "profile.json", json.dumps(document, indent=2))
+    fig = plot_profiles(profiles, title=f"{args.quantity} profiles ({args.model})")
+
+    def save(path):
+        fig.savefig(path, format="png", dpi=110)
+
+    atomic_write(out / "profile.png", save)
+    print(f"wrote {out / 'profile.json'} and {out / 'profile.png'}")
+    for element, summary in profiles["elements"].items():
+        position, ci = summary.get("position_nm"), summary.get("position_ci_nm")
+        if position is not None and ci:
+            print(f"{element:3} position {position:8.2f} nm  (95 %: {ci[0]:.2f} - {ci[1]:.2f})")
+    return 0
+
+
 def _load_eels(io, path):
     signal = io.load(path)
     if isinstance(signal, list):
@@ -158,6 +214,35 @@ def build_parser() -> argparse.ArgumentParser:
     quantify.add_argument("--convergence-angle", type=float, help="mrad, if the file lacks it")
     quantify.add_argument("--collection-angle", type=float, help="mrad, if the file lacks it")
     quantify.set_defaults(func=_cmd_quantify)
+
+    profile = sub.add_parser(
+        "profile",
+        help="element profiles across an interphase, with gradient fits",
+        description="Quantify the edges, take each element's profile (along --line with "
+        "--width, or --auto across the interface found in the map) and fit a gradient model; "
+        "write DIR/profile.json (per element: position_nm, position_ci_nm, sigma_nm, "
+        "sigma_ci_nm, width_10_90_nm; multilayer: interfaces_nm, thickness_nm with intervals) "
+        "and DIR/profile.png.",
+    )
+    profile.add_argument("input", type=Path, help="core-loss spectrum image")
+    profile.add_argument("--low-loss", type=Path, help="matching low-loss spectrum image")
+    profile.add_argument("--edges", required=True, help="comma-separated edge names")
+    profile.add_argument("--line", help="X0,Y0,X1,Y1 in the map's calibrated units")
+    profile.add_argument("--width", type=float, help="line width, calibrated units")
+    profile.add_argument("--auto", action="store_true", help="find the interface direction")
+    profile.add_argument(
+        "--model", default="erf", choices=("erf", "multilayer", "diffusion", "exponential")
+    )
+    profile.add_argument(
+        "--layers", type=int, default=1, help="multilayer steps (0: choose 1-4 by BIC)"
+    )
+    profile.add_argument("--stripes", type=int, default=1, help="parallel profiles")
+    profile.add_argument(
+        "--quantity", default="atomic_fraction", choices=("atomic_fraction", "areal_density")
+    )
+    profile.add_argument("--detector-gain", type=float, help="counts per electron")
+    profile.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder")
+    profile.set_defaults(func=_cmd_profile)
 
     edges = sub.add_parser(
         "edges",

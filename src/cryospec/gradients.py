@@ -148,22 +148,85 @@ class GradientFit:
     message: str = ""
     covariance: NDArray = field(default=None, repr=False)
     names: tuple[str, ...] = ()
+    probe_sigma: float = 0.0
+
+    def _vector(self) -> NDArray:
+        return np.array([self.parameters[n] for n in self.names])
+
+    def evaluate(self, x: NDArray) -> NDArray:
+        """The fitted profile on ``x``."""
+        return _evaluate(
+            self.model, self.n_layers, np.asarray(x, float), self._vector(), self.probe_sigma
+        )
+
+    def band(self, x: NDArray) -> tuple[NDArray, NDArray]:
+        """95 % confidence band of the fitted curve (delta method on the covariance)."""
+        x = np.asarray(x, dtype=float)
+        p = self._vector()
+        jac = np.empty((x.size, p.size))
+        for i in range(p.size):
+            h = 1e-6 * max(abs(p[i]), 1.0)
+            up, down = p.copy(), p.copy()
+            up[i] += h
+            down[i] -= h
+            jac[:, i] = (
+                _evaluate(self.model, self.n_layers, x, up, self.probe_sigma)
+                - _evaluate(self.model, self.n_layers, x, down, self.probe_sigma)
+            ) / (2 * h)
+        se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", jac, self.covariance, jac), 0, None))
+        y = self.evaluate(x)
+        return y - 1.959963984540054 * se, y + 1.959963984540054 * se
+
+    def summary(self) -> dict[str, Any]:
+        """The reported numbers: position and width (erf), interfaces and thickness
+        (multilayer), each with its 95 % interval; ``None`` where not defined."""
+        d, ci = self.derived, self.derived_intervals
+        out: dict[str, Any] = {
+            "model": self.model,
+            "converged": self.converged,
+            "position_nm": d.get("position_nm"),
+            "position_ci_nm": list(ci["position_nm"]) if "position_nm" in ci else None,
+        }
+        if self.model == "erf":
+            out.update(
+                sigma_nm=d["sigma_nm"],
+                sigma_ci_nm=list(self.intervals["sigma"]),
+                width_10_90_nm=d["width_10_90_nm"],
+                width_10_90_ci_nm=list(ci["width_10_90_nm"]),
+                position_ci_nm=list(self.intervals["x0"]),
+            )
+        elif self.model == "multilayer":
+            out.update(
+                n_layers=self.n_layers,
+                interfaces_nm=d["interfaces_nm"],
+                interfaces_ci_nm=[list(c) for c in ci["interfaces_nm"]],
+                widths_10_90_nm=d["widths_10_90_nm"],
+                thickness_nm=d.get("thickness_nm"),
+                thickness_ci_nm=list(ci["thickness_nm"]) if "thickness_nm" in ci else None,
+            )
+        else:
+            key = "diffusion_length_nm" if self.model == "diffusion" else "decay_length_nm"
+            out[key] = d[key]
+            out[key.replace("_nm", "_ci_nm")] = list(self.intervals["length"])
+        if not self.converged:
+            out["message"] = self.message
+        return GradientFit._clean(out)
+
+    @staticmethod
+    def _clean(value):
+        if isinstance(value, dict):
+            return {k: GradientFit._clean(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple, np.ndarray)):
+            return [GradientFit._clean(v) for v in value]
+        if isinstance(value, (np.floating, float)):
+            return float(value) if np.isfinite(value) else None
+        if isinstance(value, (np.integer, np.bool_)):
+            return value.item()
+        return value
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dictionary."""
-
-        def clean(value):
-            if isinstance(value, dict):
-                return {k: clean(v) for k, v in value.items()}
-            if isinstance(value, (list, tuple, np.ndarray)):
-                return [clean(v) for v in value]
-            if isinstance(value, (np.floating, float)):
-                return float(value) if np.isfinite(value) else None
-            if isinstance(value, np.integer):
-                return int(value)
-            return value
-
-        return clean(
+        """JSON-ready dictionary of everything fitted."""
+        return GradientFit._clean(
             {
                 "model": self.model,
                 "n_layers": self.n_layers,
@@ -385,6 +448,7 @@ def fit_gradient(
         message=message,
         covariance=covariance,
         names=names,
+        probe_sigma=float(probe_sigma),
     )
 
 

@@ -108,11 +108,19 @@ class CryoProfile(Signal1D):
         variance = self._variance_array().reshape(-1, x.size)
         fits = []
         for y, var in zip(data, variance, strict=True):
+            # Points where the map is undefined (an atomic fraction where no element is
+            # present) carry no information: they are left out, not filled in.
+            ok = np.isfinite(y) & np.isfinite(var) & (var > 0)
             if model == "multilayer" and n_layers is None:
-                fit, _ = select_layers(x, y, var, max_layers, probe_sigma)
+                fit, _ = select_layers(x[ok], y[ok], var[ok], max_layers, probe_sigma)
             else:
                 fit = fit_gradient(
-                    x, y, var, model=model, n_layers=n_layers or 1, probe_sigma=probe_sigma
+                    x[ok],
+                    y[ok],
+                    var[ok],
+                    model=model,
+                    n_layers=n_layers or 1,
+                    probe_sigma=probe_sigma,
                 )
             fits.append(fit)
         return ProfileFit(fits, _statistics(fits))
