@@ -301,6 +301,7 @@ def fit_gradient(
     n_layers: int = 1,
     probe_sigma: float = 0.0,
     start: NDArray | None = None,
+    intervals: bool = True,
 ) -> GradientFit:
     """Fit a gradient model to one profile, with profile-likelihood 95 % intervals.
 
@@ -316,6 +317,8 @@ def fit_gradient(
         Standard deviation of the Gaussian probe (nm), convolved with the model.
     start : ndarray, optional
         Starting parameter values (in the order of :attr:`GradientFit.names`).
+    intervals : bool
+        Compute the profile-likelihood intervals (False leaves them NaN: for model choice).
 
     Raises
     ------
@@ -402,8 +405,8 @@ def fit_gradient(
     message = "" if converged else f"the fit did not converge: {out.message}"
     threshold = _CHI2_95 * max(reduced, 1.0)
 
-    intervals = {}
-    for i, name in enumerate(names):
+    bounds_by_name = {}
+    for i, name in enumerate(names if intervals else ()):
         se = np.sqrt(covariance[i, i]) if np.isfinite(covariance[i, i]) else abs(best[i]) + 1.0
         bounds = []
         for direction in (-1.0, 1.0):
@@ -426,7 +429,9 @@ def fit_gradient(
                 continue
             a, b = sorted((best[i], far))
             bounds.append(float(optimize.brentq(excess, a, b, xtol=1e-6 * (abs(se) + 1e-12))))
-        intervals[name] = (bounds[0], bounds[1])
+        bounds_by_name[name] = (bounds[0], bounds[1])
+    for name in names:
+        bounds_by_name.setdefault(name, (np.nan, np.nan))
 
     derived, derived_ci = _derived(model, n_layers, best, covariance, names)
     parameters = {name: float(v) for name, v in zip(names, best, strict=True)}
@@ -436,7 +441,7 @@ def fit_gradient(
         model=model,
         n_layers=n_layers,
         parameters=parameters,
-        intervals=intervals,
+        intervals=bounds_by_name,
         derived=derived,
         derived_intervals=derived_ci,
         chi2=chi2,
@@ -510,9 +515,28 @@ def select_layers(
     for n in range(1, max_layers + 1):
         if np.size(x) < 3 * n + 1 + 3:
             break
-        fit = fit_gradient(x, y, variance, model="multilayer", n_layers=n, probe_sigma=probe_sigma)
+        fit = fit_gradient(
+            x,
+            y,
+            variance,
+            model="multilayer",
+            n_layers=n,
+            probe_sigma=probe_sigma,
+            intervals=False,
+        )
         if fit.converged:
             fits.append(fit)
     if not fits:
         raise ValueError("no multilayer fit converged")
-    return min(fits, key=lambda f: f.bic), fits
+    chosen = min(fits, key=lambda f: f.bic)
+    # Intervals for the chosen model only, starting from its optimum.
+    best = fit_gradient(
+        x,
+        y,
+        variance,
+        model="multilayer",
+        n_layers=chosen.n_layers,
+        probe_sigma=probe_sigma,
+        start=chosen._vector(),
+    )
+    return best, [best if f is chosen else f for f in fits]
