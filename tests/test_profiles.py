@@ -8,7 +8,7 @@ import pytest
 from scipy.optimize import curve_fit
 from scipy.special import erf
 
-from cryospec.components import DiffusionProfile, ErfStep, ExponentialDecay
+from cryospec.components import DiffusionProfile, ErfStep, ExponentialDecay, MultilayerProfile
 from cryospec.datasets import li_lipon
 from cryospec.gradients import erf_step
 from cryospec.profiles import line_weights
@@ -130,7 +130,7 @@ def test_dataset_step_positions_within_one_pixel(quantified, element):
 def test_components_are_registered_and_fit_in_a_plain_model():
     from hyperspy.extensions import ALL_EXTENSIONS
 
-    for cls in (ErfStep, DiffusionProfile, ExponentialDecay):
+    for cls in (ErfStep, DiffusionProfile, ExponentialDecay, MultilayerProfile):
         spec = ALL_EXTENSIONS["components1D"][cls._uuid]
         assert spec["class"] == cls.__name__
         assert cls()._id_name == cls._uuid
@@ -158,3 +158,32 @@ def test_interphase_thickness_from_the_o_profile(quantified):
     interfaces = summary["interfaces_nm"]
     assert interfaces[0] == pytest.approx(truth.geometry.li_interface_nm, abs=2.5)
     assert interfaces[-1] == pytest.approx(truth.geometry.lipon_interface_nm, abs=2.5)
+
+
+def test_multilayer_component_in_a_plain_model():
+    from cryospec.gradients import multilayer_profile
+
+    x = np.arange(80) * 2.0
+    y = multilayer_profile(x, [40.0, 116.0], [4.0, 5.0], [46.0, 80.0, 36.0])
+    y = y + np.random.default_rng(0).normal(0, 0.3, x.size)
+    profile = CryoProfile(
+        y, axes=[{"name": "distance", "scale": 2.0, "units": "nm", "size": x.size}]
+    )
+    model = profile.create_model()
+    layers = MultilayerProfile(
+        n_layers=2,
+        x0_0=35.0,
+        x0_1=110.0,
+        sigma_0=3.0,
+        sigma_1=3.0,
+        level_0=40.0,
+        level_1=70.0,
+        level_2=30.0,
+    )
+    model.append(layers)
+    model.fit()
+    assert layers.x0_0.value == pytest.approx(40.0, abs=0.5)
+    assert layers.x0_1.value == pytest.approx(116.0, abs=0.5)
+    assert layers.x0_1.value - layers.x0_0.value == pytest.approx(76.0, abs=1.0)
+    with pytest.raises(ValueError, match="at least 1"):
+        MultilayerProfile(n_layers=0)

@@ -1,5 +1,5 @@
 """HyperSpy model components of gradients across interphases (usable in any ``Model1D``)."""
 
-from .gradient_components import DiffusionProfile, ErfStep, ExponentialDecay
+from .gradient_components import DiffusionProfile, ErfStep, ExponentialDecay, MultilayerProfile
 
-__all__ = ["DiffusionProfile", "ErfStep", "ExponentialDecay"]
+__all__ = ["DiffusionProfile", "ErfStep", "ExponentialDecay", "MultilayerProfile"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from hyperspy._components.expression import Expression
 
-__all__ = ["DiffusionProfile", "ErfStep", "ExponentialDecay"]
+__all__ = ["DiffusionProfile", "ErfStep", "ExponentialDecay", "MultilayerProfile"]
 
 
 class ErfStep(Expression):
@@ -78,3 +78,36 @@ class ExponentialDecay(Expression):
         )
         self._id_name = self._uuid
         self.length.bmin = 0.0
+
+
+class MultilayerProfile(Expression):
+    """``n_layers`` error-function steps: plateaus ``level_0 .. level_n``, steps at ``x0_k``
+    with widths ``sigma_k`` (Li | layers | LiPON)."""
+
+    _uuid = "ecc1e57a-17a8-4a11-94ad-a019c7c4ed9c"
+
+    def __init__(self, n_layers=2, module="scipy", **kwargs):
+        n = int(n_layers)
+        if n < 1:
+            raise ValueError(f"n_layers must be at least 1, got {n_layers}")
+        terms = " + ".join(
+            f"(level_{k + 1} - level_{k}) * (1 + erf((x - x0_{k}) / (sqrt(2) * sigma_{k}))) / 2"
+            for k in range(n)
+        )
+        defaults = {f"x0_{k}": float(k) for k in range(n)}
+        defaults.update({f"sigma_{k}": 1.0 for k in range(n)})
+        defaults.update({f"level_{k}": 0.0 for k in range(n + 1)})
+        defaults.update({k: v for k, v in kwargs.items() if k in defaults})
+        rest = {k: v for k, v in kwargs.items() if k not in defaults}
+        super().__init__(
+            expression=f"level_0 + {terms}",
+            name="MultilayerProfile",
+            module=module,
+            autodoc=False,
+            **defaults,
+            **rest,
+        )
+        self._id_name = self._uuid
+        self._whitelist["n_layers"] = ("init", n)
+        for k in range(n):
+            getattr(self, f"sigma_{k}").bmin = 0.0
