@@ -5,8 +5,6 @@ from __future__ import annotations
 import hyperspy.api as hs
 import numpy as np
 import pytest
-from scipy.optimize import curve_fit
-from scipy.special import erf
 
 from cryospec.components import DiffusionProfile, ErfStep, ExponentialDecay, MultilayerProfile
 from cryospec.datasets import li_lipon
@@ -98,26 +96,11 @@ def quantified():
 
 @pytest.mark.parametrize("element", ["P", "O", "N"])
 def test_dataset_step_positions_within_one_pixel(quantified, element):
-    """The erf fitted to the measured atomic-fraction profile against the erf that best
-    describes the true (noiseless, row-averaged) atomic-fraction profile."""
+    """The erf fitted to the measured atomic-fraction profile against the truth's
+    erf-equivalent step of the true (noiseless, row-averaged) atomic-fraction profile."""
     result, truth = quantified
-    x = truth.x_nm
-    true_profile = truth.atomic_fraction[element].mean(axis=0)
-
-    def step(u, x0, s, c0, c1):
-        return c0 + (c1 - c0) * (1 + erf((u - x0) / (np.sqrt(2) * s))) / 2
-
-    (x0, sigma, _, _), _ = curve_fit(
-        step,
-        x,
-        true_profile,
-        p0=[
-            x[np.argmin(np.abs(true_profile - true_profile.max() / 2))],
-            10.0,
-            0.0,
-            true_profile.max(),
-        ],
-    )
+    x0 = truth.gradients[element]["erf_position_nm"]
+    sigma = truth.gradients[element]["erf_sigma_nm"]
     profile = auto_profile(
         result.atomic_fraction[element], variance=result.atomic_fraction_std[element].data ** 2
     )

@@ -185,7 +185,9 @@ class LiLiPONTruth:
     gradients : dict
         Per element, from the nominal (no roughness, no mosaic) number-density profile: the
         Li-side and LiPON-side plateaus (``low``, ``high``), the first 50 % crossing
-        ``position_nm``, the 10-90 % ``width_10_90_nm`` and whether it is ``monotonic``.
+        ``position_nm``, the 10-90 % ``width_10_90_nm`` and whether it is ``monotonic``; and
+        ``erf_position_nm``, ``erf_sigma_nm``: the error-function step that best describes the
+        row-averaged true atomic-fraction profile of this map (what an erf fit should find).
     electrons_per_pixel, dose_e_per_A2 : float
         Incident electrons and dose per pixel (all frames).
     frame_dose_e_per_A2 : float
@@ -316,6 +318,28 @@ def _profile_gradient(x: NDArray, profile: NDArray) -> dict[str, float]:
     }
 
 
+def _erf_equivalent(x: NDArray, profile: NDArray) -> dict[str, float]:
+    """The error-function step that best describes a profile (least squares, no noise).
+
+    What an erf fit of the measured profile should find: ``erf_position_nm``, ``erf_sigma_nm``.
+    """
+    from scipy.optimize import curve_fit
+    from scipy.special import erf
+
+    def step(u, x0, sigma, c0, c1):
+        return c0 + (c1 - c0) * (1 + erf((u - x0) / (np.sqrt(2) * sigma))) / 2
+
+    half = x[np.argmin(np.abs(profile - (profile[0] + profile[-1]) / 2))]
+    start = [half, (x[-1] - x[0]) / 20, profile[0], profile[-1]]
+    if x.size < 6 or np.ptp(profile) == 0:
+        return {"erf_position_nm": float("nan"), "erf_sigma_nm": float("nan")}
+    try:
+        (x0, sigma, _, _), _ = curve_fit(step, x, profile, p0=start, maxfev=20000)
+    except RuntimeError:  # the field of view does not hold this gradient
+        return {"erf_position_nm": float("nan"), "erf_sigma_nm": float("nan")}
+    return {"erf_position_nm": float(x0), "erf_sigma_nm": float(abs(sigma))}
+
+
 def _phase_fractions(x: NDArray, geometry: InterphaseGeometry, texture: NDArray | float) -> NDArray:
     """Volume fractions (..., n_phase) at depth(s) ``x`` (broadcast with ``texture``)."""
     g = geometry
@@ -377,6 +401,7 @@ def _specimen(
     for el in ("N", "O", "P"):
         density = nominal @ np.array([pn.get(el, 0.0) for pn in phase_n])
         gradients[el] = _profile_gradient(fine_x, density)
+        gradients[el].update(_erf_equivalent(x, atomic_fraction[el].mean(axis=0)))
     return _Specimen(
         x,
         y,
