@@ -170,3 +170,18 @@ def test_multilayer_component_in_a_plain_model():
     assert layers.x0_1.value - layers.x0_0.value == pytest.approx(76.0, abs=1.0)
     with pytest.raises(ValueError, match="at least 1"):
         MultilayerProfile(n_layers=0)
+
+
+def test_subpixel_line_gives_the_same_fit_as_an_integer_line():
+    _, cols = np.indices((40, 80))
+    values = erf_step(cols * 2.5, 100.0, 6.0, 1.0, 4.0)  # a smooth step along x
+    s = _map(values)
+    variance = np.full(values.shape, 1e-4)
+    integer = line_profile(s, (10.0, 50.0), (190.0, 50.0), 5.0, variance=variance)
+    sub = line_profile(s, (10.3, 50.4), (190.3, 50.4), 6.25, variance=variance)  # 2.5 pixels
+    fit_integer = integer.fit_gradient("erf").fit
+    fit_sub = sub.fit_gradient("erf").fit
+    # Positions along each line, back in map coordinates.
+    assert fit_integer.parameters["x0"] + 10.0 == pytest.approx(100.0, abs=0.05)
+    assert fit_sub.parameters["x0"] + 10.3 == pytest.approx(100.0, abs=0.05)
+    assert fit_sub.parameters["sigma"] == pytest.approx(fit_integer.parameters["sigma"], rel=0.01)
