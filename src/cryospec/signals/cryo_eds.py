@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+import numpy as np
 from exspy.signals import EDSTEMSpectrum, LazyEDSTEMSpectrum
 from exspy.utils.eds import take_off_angle
+from scipy.special import erf
 
+from ..dose import MissingMetadataError
 from ._cryo_mixin import CryoSignalMixin
 
 __all__ = ["CryoEDSTEMSpectrum", "LazyCryoEDSTEMSpectrum"]
@@ -42,6 +45,195 @@ class CryoEDSTEMSpectrum(CryoSignalMixin, EDSTEMSpectrum):
             tem.get_item("Detector.EDS.elevation_angle", None),
             tem.get_item("Stage.tilt_beta", 0.0),
         )
+
+    def line_intensities(
+        self,
+        lines=None,
+        count_target: float | None = None,
+        integration_fwhm: float = 1.2,
+    ) -> dict:
+        """Background-subtracted X-ray line intensities with their variance, as maps.
+
+        Each line is integrated over ``integration_fwhm`` detector FWHM and divided by the
+        fraction of a Gaussian line that window holds (the whole line is reported); its
+        background is a
+        Poisson maximum-likelihood fit on side windows (1 to 2 FWHM from the line, skipping
+        every other line of the sample), dose-aware with ``count_target`` (see
+        :mod:`cryospec.edx`).
+
+        Parameters
+        ----------
+        lines : sequence of str, optional
+            X-ray lines, e.g. ``["N_Ka", "O_Ka", "P_Ka"]``; default
+            ``metadata.Sample.xray_lines``.
+        count_target : float, optional
+            Counts the side windows of a pooled neighbourhood must hold.
+        integration_fwhm : float
+            Width of the integration window in FWHM.
+
+        Returns
+        -------
+        dict
+            Line -> map signal, with ``metadata.Signal.Noise_properties.variance``.
+
+        Raises
+        ------
+        ValueError
+            A Li line (EDX does not measure Li: use EELS), a line outside the energy axis or not
+            excited by the beam.
+        cryospec.dose.MissingMetadataError
+            No beam energy or detector resolution in the metadata.
+        """
+        from exspy.material import elements as exspy_elements
+
+        from ..edx import fwhm_keV, line_intensity, line_windows
+
+        if lines is None:
+            lines = list(self.metadata.get_item("Sample.xray_lines", []))
+        if not lines:
+            raise ValueError("give the X-ray lines, e.g. ['N_Ka', 'O_Ka', 'P_Ka']")
+        for line in lines:
+            if line.split("_")[0] == "Li":
+                raise ValueError(
+                    "lithium cannot be measured by EDX: its K line (54 eV) has a tiny "
+                    "fluorescence yield and is absorbed in the detector window and dead layer. "
+                    "Map Li by EELS (CryoEELSSpectrum.quantify with the Li_K edge)."
+                )
+        tem = self.metadata.get_item("Acquisition_instrument.TEM", None)
+        beam = None if tem is None else tem.get_item("beam_energy", None)
+        if beam is None:
+            raise MissingMetadataError(
+                "metadata.Acquisition_instrument.TEM.beam_energy (keV) is not set; set it with "
+                "s.set_microscope_parameters(beam_energy=...)"
+            )
+        resolution = tem.get_item("Detector.EDS.energy_resolution_MnKa", None)
+        if resolution is None:
+            raise MissingMetadataError(
+                "metadata.Acquisition_instrument.TEM.Detector.EDS.energy_resolution_MnKa (eV) "
+                "is not set; set it with s.set_microscope_parameters(energy_resolution_MnKa=...)"
+            )
+        axis = self.axes_manager.signal_axes[0]
+        scale = 1.0 if axis.units == "keV" else 1e-3 if axis.units == "eV" else None
+        if scale is None:
+            raise ValueError(f"the energy axis must be in keV or eV, not {axis.units!r}")
+        energy = np.asarray(axis.axis, dtype=float) * scale
+
+        def line_energy(line):
+            element, name = line.split("_")
+            try:
+                return float(
+                    exspy_elements[element].Atomic_properties.Xray_lines[name]["energy (keV)"]
+                )
+            except (KeyError, AttributeError) as exc:
+                raise ValueError(f"unknown X-ray line {line!r}") from exc
+
+        known = {line: line_energy(line) for line in lines}
+        # Every line of every element of the sample (Kb beside Ka too) stays out of the side
+        # windows.
+        elements = {name.split("_")[0] for name in lines}
+        elements |= set(self.metadata.get_item("Sample.elements", []))
+        others_all = {}
+        for element in elements:
+            if element not in exspy_elements:
+                continue
+            family = exspy_elements[element].Atomic_properties.Xray_lines
+            for name in family.keys():
+                if family[name]["weight"] > 0.01:
+                    others_all[f"{element}_{name}"] = float(family[name]["energy (keV)"])
+        data = self.data.compute() if self._lazy else np.asarray(self.data)
+        out = {}
+        for line, centre in known.items():
+            if not energy[0] < centre < energy[-1]:
+                raise ValueError(
+                    f"{line} at {centre:g} keV lies outside the energy axis "
+                    f"[{energy[0]:g}, {energy[-1]:g}] keV"
+                )
+            if centre >= float(beam):
+                raise ValueError(f"{line} ({centre:g} keV) is not excited by a {beam} keV beam")
+            fwhm = fwhm_keV(centre, float(resolution))
+            others = [
+                (e, fwhm_keV(e, float(resolution)))
+                for name, e in others_all.items()
+                if name != line
+            ]
+            integration, side = line_windows(energy, centre, fwhm, others, integration_fwhm)
+            value, variance = line_intensity(data, energy, integration, side, count_target)
+            # The window holds erf(w sqrt(ln 2)) of a Gaussian line: report the whole line.
+            captured = float(erf(integration_fwhm * np.sqrt(np.log(2.0))))
+            value, variance = value / captured, variance / captured**2
+            signal = self._get_navigation_signal(data=value if value.ndim else np.reshape(value, 1))
+            signal.metadata.General.title = f"{line} intensity"
+            signal.metadata.set_item("Sample.xray_lines", [line])
+            signal.metadata.set_item("Sample.elements", [line.split("_")[0]])
+            signal.metadata.set_item(
+                "Signal.Noise_properties.variance",
+                signal._deepcopy_with_new_data(
+                    variance if np.ndim(variance) else np.reshape(variance, 1)
+                ),
+            )
+            out[line] = signal
+        return out
+
+    def quantify_lines(self, intensities: dict, k_factors: dict) -> dict:
+        """Cliff-Lorimer atomic fractions with standard errors from :meth:`line_intensities`.
+
+        The fractions come from exspy's Cliff-Lorimer quantification (weight-fraction
+        k-factors, as exspy); their standard errors from the line variances (delta method).
+        There is no default k-factor table: cryospec has no sourced one. Measure k-factors on
+        a standard of known composition or take them from your detector's software.
+
+        Returns
+        -------
+        dict
+            ``{"atomic_fraction": {element: map}, "atomic_fraction_std": {element: map}}``.
+
+        Raises
+        ------
+        ValueError
+            A k-factor missing for a requested element.
+        """
+        from exspy.material import elements as exspy_elements
+
+        from ..edx import cliff_lorimer_atomic
+
+        lines = list(intensities)
+        elements = [line.split("_")[0] for line in lines]
+        missing = [el for el in elements if el not in k_factors]
+        if missing:
+            raise ValueError(
+                f"no k-factor for {', '.join(missing)}: cryospec has no sourced default table; "
+                "give k_factors={element: value} measured on a standard"
+            )
+        maps = [intensities[line] for line in lines]
+        composition = self.quantification(
+            maps,
+            method="CL",
+            factors=[k_factors[el] for el in elements],
+            composition_units="atomic",
+            plot_result=False,
+        )
+        values = np.stack([np.asarray(m.data, dtype=float) for m in maps], axis=-1)
+        variances = np.stack(
+            [np.asarray(m.metadata.Signal.Noise_properties.variance.data, float) for m in maps],
+            axis=-1,
+        )
+        weights = [exspy_elements[el].General_properties.atomic_weight for el in elements]
+        _, fraction_std = cliff_lorimer_atomic(
+            values, variances, [k_factors[el] for el in elements], weights
+        )
+        out = {"atomic_fraction": {}, "atomic_fraction_std": {}}
+        for i, (element, signal) in enumerate(zip(elements, composition, strict=True)):
+            signal.data = signal.data / 100.0  # exspy gives per cent
+            signal.metadata.General.title = f"{element} atomic fraction"
+            error = signal._deepcopy_with_new_data(fraction_std[..., i])
+            error.metadata.General.title = f"{element} atomic fraction standard error"
+            signal.metadata.set_item(
+                "Signal.Noise_properties.variance",
+                signal._deepcopy_with_new_data(fraction_std[..., i] ** 2),
+            )
+            out["atomic_fraction"][element] = signal
+            out["atomic_fraction_std"][element] = error
+        return out
 
 
 class LazyCryoEDSTEMSpectrum(CryoEDSTEMSpectrum, LazyEDSTEMSpectrum):
