@@ -85,3 +85,63 @@ def test_real_nist_sio2_spectrum_image(data_dir):
     # and gives fractions in [0, 1] on average.
     result = s.quantify_lines(intensities, {"O": 1.0, "Si": 1.0})
     assert 0.0 < np.nanmean(result["atomic_fraction"]["O"].data) < 1.0
+
+
+def test_overlapping_n_and_o_lines_are_fitted_together(eds):
+    signal, truth = eds
+    intensities = signal.line_intensities(count_target=200)
+    for line in ("N_Ka", "O_Ka"):
+        assert intensities[line].metadata.CryoSpec.LineIntensity.method == "joint fit"
+        measured, true = intensities[line].data, truth.line_intensity[line]
+        present = true > 0.2 * true.max()
+        assert measured[present].sum() / true[present].sum() == pytest.approx(1.0, abs=0.04)
+        variance = intensities[line].metadata.Signal.Noise_properties.variance.data
+        z = (measured - true)[present] / np.sqrt(variance[present])
+        assert 0.8 < z.std() < 1.25
+    assert intensities["P_Ka"].metadata.CryoSpec.LineIntensity.method == "side windows"
+
+
+def test_p_over_n_in_the_lipon_plateau(eds):
+    signal, truth = eds
+    result = signal.quantify_lines(signal.line_intensities(count_target=200), truth.k_factors)
+    lipon = truth.phase_fractions[..., -1] > 0.99
+    p = result["atomic_fraction"]["P"].data[lipon].sum()
+    n = result["atomic_fraction"]["N"].data[lipon].sum()
+    true = truth.areal_density["P"][lipon].sum() / truth.areal_density["N"][lipon].sum()
+    assert p / n == pytest.approx(true, rel=0.10)
+
+
+@pytest.mark.parametrize("element", ["P"])
+def test_edx_gradient_positions_within_one_pixel(eds, element):
+    """Profiles and erf fits work unchanged on EDX maps: the measured N, O, P fractions against
+    the erf that best describes the true row-averaged fraction among N, O and P."""
+    from scipy.optimize import curve_fit
+    from scipy.special import erf
+
+    from cryospec.signals.cryo_profile import auto_profile
+
+    signal, truth = eds
+    result = signal.quantify_lines(signal.line_intensities(count_target=200), truth.k_factors)
+    measured = {el: truth.areal_density[el] for el in ("N", "O", "P")}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        true_profile = (measured[element] / sum(measured.values())).mean(axis=0)
+    x = truth.x_nm
+
+    def step(u, x0, s, c0, c1):
+        return c0 + (c1 - c0) * (1 + erf((u - x0) / (np.sqrt(2) * s))) / 2
+
+    # Where none of N, O, P is present (the Li metal) their fractions are undefined: crop.
+    keep = x >= 50.0
+    x, true_profile = x[keep], true_profile[keep]
+    finite = np.isfinite(true_profile)
+    (x0, _, _, _), _ = curve_fit(
+        step,
+        x[finite],
+        true_profile[finite],
+        p0=[90.0, 10.0, 0.0, np.nanmax(true_profile)],
+        maxfev=20000,
+    )
+    fraction = result["atomic_fraction"][element].isig[50.0:, :]
+    variance = result["atomic_fraction_std"][element].isig[50.0:, :].data ** 2
+    fit = auto_profile(fraction, variance=variance).fit_gradient("erf").fit
+    assert fit.parameters["x0"] == pytest.approx(x0, abs=2.5)

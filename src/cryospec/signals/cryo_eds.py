@@ -54,7 +54,10 @@ class CryoEDSTEMSpectrum(CryoSignalMixin, EDSTEMSpectrum):
     ) -> dict:
         """Background-subtracted X-ray line intensities with their variance, as maps.
 
-        Each line is integrated over ``integration_fwhm`` detector FWHM and divided by the
+        Lines closer than 3 FWHM to a neighbour (N Ka beside O Ka) are fitted together
+        (:func:`cryospec.edx.joint_line_fit`: Gaussian lines on a map-wide continuum shape,
+        Poisson ML, Fisher variances). Any other line is integrated over ``integration_fwhm``
+        detector FWHM and divided by the
         fraction of a Gaussian line that window holds (the whole line is reported); its
         background is a
         Poisson maximum-likelihood fit on side windows (1 to 2 FWHM from the line, skipping
@@ -86,7 +89,7 @@ class CryoEDSTEMSpectrum(CryoSignalMixin, EDSTEMSpectrum):
         """
         from exspy.material import elements as exspy_elements
 
-        from ..edx import fwhm_keV, line_intensity, line_windows
+        from ..edx import fwhm_keV, joint_line_fit, line_intensity, line_windows
 
         if lines is None:
             lines = list(self.metadata.get_item("Sample.xray_lines", []))
@@ -142,6 +145,7 @@ class CryoEDSTEMSpectrum(CryoSignalMixin, EDSTEMSpectrum):
                     others_all[f"{element}_{name}"] = float(family[name]["energy (keV)"])
         data = self.data.compute() if self._lazy else np.asarray(self.data)
         out = {}
+        fwhm_of = {line: fwhm_keV(centre, float(resolution)) for line, centre in known.items()}
         for line, centre in known.items():
             if not energy[0] < centre < energy[-1]:
                 raise ValueError(
@@ -150,21 +154,45 @@ class CryoEDSTEMSpectrum(CryoSignalMixin, EDSTEMSpectrum):
                 )
             if centre >= float(beam):
                 raise ValueError(f"{line} ({centre:g} keV) is not excited by a {beam} keV beam")
-            fwhm = fwhm_keV(centre, float(resolution))
+        # Lines closer than 3 FWHM to a neighbour are fitted together (N Ka beside O Ka).
+        ordered = sorted(known, key=known.get)
+        groups: list[list[str]] = []
+        for line in ordered:
+            if groups and known[line] - known[groups[-1][-1]] < 3 * max(
+                fwhm_of[line], fwhm_of[groups[-1][-1]]
+            ):
+                groups[-1].append(line)
+            else:
+                groups.append([line])
+        results = {}
+        for group in groups:
+            if len(group) > 1:
+                values, variances = joint_line_fit(
+                    data, energy, [known[g] for g in group], [fwhm_of[g] for g in group]
+                )
+                for k, line in enumerate(group):
+                    results[line] = (values[..., k], variances[..., k], "joint fit")
+                continue
+            line = group[0]
             others = [
                 (e, fwhm_keV(e, float(resolution)))
                 for name, e in others_all.items()
                 if name != line
             ]
-            integration, side = line_windows(energy, centre, fwhm, others, integration_fwhm)
+            integration, side = line_windows(
+                energy, known[line], fwhm_of[line], others, integration_fwhm
+            )
             value, variance = line_intensity(data, energy, integration, side, count_target)
             # The window holds erf(w sqrt(ln 2)) of a Gaussian line: report the whole line.
             captured = float(erf(integration_fwhm * np.sqrt(np.log(2.0))))
-            value, variance = value / captured, variance / captured**2
+            results[line] = (value / captured, variance / captured**2, "side windows")
+        for line in lines:
+            value, variance, method = results[line]
             signal = self._get_navigation_signal(data=value if value.ndim else np.reshape(value, 1))
             signal.metadata.General.title = f"{line} intensity"
             signal.metadata.set_item("Sample.xray_lines", [line])
             signal.metadata.set_item("Sample.elements", [line.split("_")[0]])
+            signal.metadata.set_item("CryoSpec.LineIntensity.method", method)
             signal.metadata.set_item(
                 "Signal.Noise_properties.variance",
                 signal._deepcopy_with_new_data(
