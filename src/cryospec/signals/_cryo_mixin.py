@@ -420,3 +420,87 @@ class CryoSignalMixin:
             },
         )
         return replaced_map if inplace else (out, replaced_map)
+
+    def decomposition_kl(
+        self,
+        n_components: int,
+        signal_range: tuple[float, float] | None = None,
+        max_iter: int = 500,
+        n_epochs: int = 20,
+        random_state: int = 0,
+    ) -> None:
+        """NMF with the Kullback-Leibler loss (Poisson maximum likelihood), into
+        ``learning_results``.
+
+        After it, HyperSpy's ``get_decomposition_factors()``, ``get_decomposition_loadings()``,
+        ``plot_decomposition_results()`` and ``get_decomposition_model()`` work as after
+        ``decomposition()``. A lazy signal is factorised out of core (mini-batches over its Dask
+        blocks, :func:`cryospec.decompose.kl_nmf_blocks`).
+
+        Parameters
+        ----------
+        n_components : int
+            Number of components.
+        signal_range : (float, float), optional
+            Energy range to factorise (e.g. the Li K region); the factors are zero outside it.
+        max_iter : int
+            Iterations of the in-memory solver.
+        n_epochs : int
+            Passes over the blocks of the out-of-core solver.
+        random_state : int
+            Seed of the initialisation.
+
+        Raises
+        ------
+        ValueError
+            Negative, NaN or inf counts; a range outside the axis; too many components.
+        """
+        from hyperspy.learn import LearningResults
+
+        from ..decompose import kl_nmf, kl_nmf_blocks
+
+        axis = self.axes_manager.signal_axes[0]
+        energy = np.asarray(axis.axis)
+        if signal_range is None:
+            keep = np.ones(energy.size, dtype=bool)
+        else:
+            lo, hi = signal_range
+            if lo < energy[0] or hi > energy[-1] or not lo < hi:
+                raise ValueError(
+                    f"signal_range {signal_range} is not inside the axis "
+                    f"[{energy[0]:g}, {energy[-1]:g}]"
+                )
+            keep = (energy >= lo) & (energy <= hi)
+        n_channels = int(keep.sum())
+        data = self.data.reshape(-1, energy.size)[:, keep]
+        if self._lazy:
+            data = data.rechunk({1: -1})
+
+            def blocks():
+                for block in data.blocks:
+                    yield block.compute()
+
+            pieces, factors = kl_nmf_blocks(blocks, n_components, n_epochs, random_state)
+            loadings = np.concatenate(pieces, axis=0)
+        else:
+            loadings, factors = kl_nmf(np.asarray(data), n_components, max_iter, random_state)
+        full = np.zeros((energy.size, n_components))
+        full[keep] = factors.T
+        results = LearningResults()
+        results.factors = full
+        results.loadings = loadings
+        results.decomposition_algorithm = "cryospec KL-NMF"
+        results.poissonian_noise_normalized = False
+        results.output_dimension = n_components
+        results.signal_mask = ~keep if n_channels < energy.size else None
+        results.navigation_mask = None
+        self.learning_results = results
+        self.metadata.set_item(
+            "CryoSpec.Decomposition",
+            {
+                "algorithm": "KL-NMF",
+                "n_components": int(n_components),
+                "signal_range": list(signal_range) if signal_range else None,
+                "out_of_core": bool(self._lazy),
+            },
+        )

@@ -1,0 +1,79 @@
+"""KL-NMF (Poisson maximum-likelihood NMF) in HyperSpy's learning_results, in and out of core."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cryospec.decompose import kl_nmf
+from cryospec.signals import CryoEELSSpectrum
+
+ENERGY = np.linspace(50.0, 90.0, 160)
+FACTORS = np.stack(
+    [
+        np.exp(-0.5 * ((ENERGY - 60.0) / 3.0) ** 2),
+        np.exp(-0.5 * ((ENERGY - 75.0) / 4.0) ** 2),
+    ]
+)
+
+
+def _data(scale=2.0, seed=0):
+    _, cols = np.mgrid[0:24, 0:40]
+    fraction = cols / 39.0
+    loadings = scale * np.stack([fraction, 1.0 - fraction], axis=-1)
+    rng = np.random.default_rng(seed)
+    return rng.poisson(loadings @ FACTORS).astype(float), loadings
+
+
+def _match(found, true):
+    """Mean correlation of found and true loadings after the best pairing."""
+    c = np.corrcoef(np.vstack([found.reshape(-1, 2).T, true.reshape(-1, 2).T]))[:2, 2:]
+    return max(c[0, 0] + c[1, 1], c[0, 1] + c[1, 0]) / 2
+
+
+def test_recovers_the_loadings_of_poisson_data():
+    counts, loadings = _data()
+    s = CryoEELSSpectrum(counts)
+    s.decomposition_kl(2)
+    assert _match(s.learning_results.loadings, loadings) > 0.95
+    assert s.learning_results.decomposition_algorithm == "cryospec KL-NMF"
+
+
+def test_hyperspy_tools_work_on_the_result():
+    counts, loadings = _data()
+    s = CryoEELSSpectrum(counts)
+    s.axes_manager[-1].offset, s.axes_manager[-1].scale = 50.0, ENERGY[1] - ENERGY[0]
+    s.decomposition_kl(2, signal_range=(52.0, 88.0))
+    factors = s.get_decomposition_factors()
+    assert factors.data.shape == (2, ENERGY.size)
+    outside = ENERGY < 52.0
+    assert np.all(factors.data[:, outside] == 0)
+    assert s.get_decomposition_loadings().data.shape == (2, 24, 40)
+    model = s.get_decomposition_model()
+    inside = (ENERGY >= 52.0) & (ENERGY <= 88.0)
+    expected = (loadings @ FACTORS)[..., inside]
+    assert (
+        np.abs(model.data[..., inside] - expected).mean()
+        < 0.2 * np.abs(counts[..., inside] - expected).mean() + 0.05
+    )
+    assert s.metadata.CryoSpec.Decomposition.n_components == 2
+
+
+def test_out_of_core_matches_in_memory():
+    counts, loadings = _data()
+    lazy = CryoEELSSpectrum(counts).as_lazy()
+    lazy.data = lazy.data.rechunk((6, 40, -1))
+    lazy.decomposition_kl(2)
+    assert lazy.metadata.CryoSpec.Decomposition.out_of_core
+    assert _match(np.asarray(lazy.learning_results.loadings), loadings) > 0.95
+
+
+def test_bad_input():
+    counts, _ = _data()
+    with pytest.raises(ValueError, match="non-negative"):
+        kl_nmf(counts - 5.0, 2)
+    with pytest.raises(ValueError, match="n_components"):
+        kl_nmf(counts.reshape(-1, ENERGY.size), 0)
+    s = CryoEELSSpectrum(counts)
+    with pytest.raises(ValueError, match="not inside the axis"):
+        s.decomposition_kl(2, signal_range=(-5.0, 500.0))
