@@ -77,3 +77,26 @@ def test_bad_input():
     s = CryoEELSSpectrum(counts)
     with pytest.raises(ValueError, match="not inside the axis"):
         s.decomposition_kl(2, signal_range=(-5.0, 500.0))
+
+
+def test_choose_n_components_finds_the_true_number():
+    from cryospec.decompose import choose_n_components
+
+    _, cols = np.mgrid[0:24, 0:40]
+    third = np.exp(-0.5 * ((ENERGY - 84.0) / 2.0) ** 2)
+    factors = np.vstack([FACTORS, third])
+    f = cols / 39.0
+    loadings = 5.0 * np.stack([f, 1.0 - f, 0.5 * (np.sin(cols / 6.0) + 1.0)], axis=-1)
+    counts = np.random.default_rng(3).poisson(loadings @ factors).astype(float)
+    result = choose_n_components(counts.reshape(-1, ENERGY.size), max_components=5)
+    assert result["suggested"] == 3
+    assert result["deviance"][0] > result["deviance"][2]
+
+
+def test_choose_n_components_on_two_phases():
+    from cryospec.decompose import choose_n_components
+
+    counts, _ = _data(scale=3.0, seed=5)
+    result = choose_n_components(counts.reshape(-1, ENERGY.size), max_components=4)
+    assert result["suggested"] == 2
+    assert len(result["deviance_drop"]) == 3

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["kl_nmf", "kl_nmf_blocks"]
+__all__ = ["choose_n_components", "kl_nmf", "kl_nmf_blocks", "poisson_deviance_total"]
 
 
 def _check(x: NDArray) -> None:
@@ -75,3 +75,57 @@ def kl_nmf_blocks(
             model.partial_fit(block + 1e-12)
     loadings = [model.transform(np.asarray(block, dtype=float) + 1e-12) for block in blocks()]
     return loadings, model.components_
+
+
+def poisson_deviance_total(x: NDArray, w: NDArray, h: NDArray) -> float:
+    """Total Poisson deviance ``2 sum(x ln(x / m) - (x - m))`` of the reconstruction ``m = W H``."""
+    m = np.maximum(w @ h, 1e-12)
+    x = np.asarray(x, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        term = np.where(x > 0, x * np.log(x / m), 0.0)
+    return float(2.0 * np.sum(term - (x - m)))
+
+
+def choose_n_components(
+    x: NDArray, max_components: int = 6, max_iter: int = 300, random_state: int = 0
+) -> dict:
+    """Fit 1..``max_components`` KL-NMF models and suggest a number of components.
+
+    Each extra component adds ``p = n_pixels + n_channels`` parameters; fitted to noise alone
+    it lowers the Poisson deviance by about ``p`` (a chi-square with ``p`` degrees of freedom,
+    standard deviation ``sqrt(2p)``). The suggestion is the smallest ``k`` whose next component
+    lowers the deviance by less than ``p + 8 sqrt(2p)`` (a likelihood-ratio rule; the absolute
+    deviance is not used because at a fraction of a count per channel its expectation is below
+    the degrees of freedom). The BIC is reported too; it over-penalises the per-pixel loadings.
+
+    Returns
+    -------
+    dict
+        ``n_components``, ``deviance``, ``deviance_drop``, ``bic`` (lists), ``threshold`` and
+        ``suggested``.
+    """
+    x = np.asarray(x, dtype=float)
+    n_pix, n_ch = x.shape
+    p = n_pix + n_ch
+    threshold = p + 8.0 * np.sqrt(2.0 * p)
+    ks, deviances, bics = [], [], []
+    for k in range(1, max_components + 1):
+        w, h = kl_nmf(x, k, max_iter=max_iter, random_state=random_state)
+        deviance = poisson_deviance_total(x, w, h)
+        ks.append(k)
+        deviances.append(deviance)
+        bics.append(deviance + k * p * np.log(n_pix * n_ch))
+    drops = [deviances[i] - deviances[i + 1] for i in range(len(ks) - 1)]
+    suggested = ks[-1]
+    for i, drop in enumerate(drops):
+        if drop < threshold:
+            suggested = ks[i]
+            break
+    return {
+        "n_components": ks,
+        "deviance": deviances,
+        "deviance_drop": drops,
+        "bic": bics,
+        "threshold": float(threshold),
+        "suggested": int(suggested),
+    }
