@@ -94,9 +94,7 @@ def test_choose_n_components_finds_the_true_number():
 
 
 def test_choose_n_components_on_two_phases():
-    from cryospec.decompose import choose_n_components
-
     counts, _ = _data(scale=3.0, seed=5)
-    result = choose_n_components(counts.reshape(-1, ENERGY.size), max_components=4)
+    result = CryoEELSSpectrum(counts).choose_n_components_kl(max_components=4)
     assert result["suggested"] == 2
     assert len(result["deviance_drop"]) == 3

@@ -504,3 +504,32 @@ class CryoSignalMixin:
                 "out_of_core": bool(self._lazy),
             },
         )
+
+    def choose_n_components_kl(
+        self,
+        max_components: int = 6,
+        signal_range: tuple[float, float] | None = None,
+        max_iter: int = 300,
+        random_state: int = 0,
+    ) -> dict:
+        """KL-NMF with 1..``max_components`` components: deviance, BIC and a suggestion.
+
+        See :func:`cryospec.decompose.choose_n_components` (in memory: compute a lazy signal's
+        energy range first if it is large).
+        """
+        from ..decompose import choose_n_components
+
+        energy = np.asarray(self.axes_manager.signal_axes[0].axis)
+        keep = np.ones(energy.size, dtype=bool)
+        if signal_range is not None:
+            lo, hi = signal_range
+            if lo < energy[0] or hi > energy[-1] or not lo < hi:
+                raise ValueError(
+                    f"signal_range {signal_range} is not inside the axis "
+                    f"[{energy[0]:g}, {energy[-1]:g}]"
+                )
+            keep = (energy >= lo) & (energy <= hi)
+        data = self.data.reshape(-1, energy.size)[:, keep]
+        if self._lazy:
+            data = data.compute()
+        return choose_n_components(np.asarray(data), max_components, max_iter, random_state)
