@@ -35,11 +35,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_quantify(args: argparse.Namespace) -> int:
     import json
 
-    from . import io
     from ._atomic import atomic_write, atomic_write_text
 
-    core_loss = _load_eels(io, args.input)
-    low_loss = _load_eels(io, args.low_loss) if args.low_loss else None
+    core_loss, low_loss, edges = _load_inputs(args)
     microscope = {
         "beam_energy": args.beam_energy,
         "convergence_angle": args.convergence_angle,
@@ -48,7 +46,6 @@ def _cmd_quantify(args: argparse.Namespace) -> int:
     given = {k: v for k, v in microscope.items() if v is not None}
     if given:
         core_loss.set_microscope_parameters(**given)
-    edges = [e.strip() for e in args.edges.split(",") if e.strip()]
     result = core_loss.quantify(
         edges,
         low_loss=low_loss,
@@ -80,13 +77,10 @@ def _cmd_quantify(args: argparse.Namespace) -> int:
 def _cmd_profile(args: argparse.Namespace) -> int:
     import json
 
-    from . import io
     from ._atomic import atomic_write, atomic_write_text
     from .gradient_report import element_profiles, plot_profiles
 
-    core_loss = _load_eels(io, args.input)
-    low_loss = _load_eels(io, args.low_loss) if args.low_loss else None
-    edges = [e.strip() for e in args.edges.split(",") if e.strip()]
+    core_loss, low_loss, edges = _load_inputs(args)
     result = core_loss.quantify(edges, low_loss=low_loss, detector_gain=args.detector_gain)
     line = None
     if args.line:
@@ -131,6 +125,16 @@ def _cmd_profile(args: argparse.Namespace) -> int:
         if position is not None and ci:
             print(f"{element:3} position {position:8.2f} nm  (95 %: {ci[0]:.2f} - {ci[1]:.2f})")
     return 0
+
+
+def _load_inputs(args: argparse.Namespace):
+    """Core loss, optional low loss and the edge list of the quantify and profile commands."""
+    from . import io
+
+    core_loss = _load_eels(io, args.input)
+    low_loss = _load_eels(io, args.low_loss) if args.low_loss else None
+    edges = [e.strip() for e in args.edges.split(",") if e.strip()]
+    return core_loss, low_loss, edges
 
 
 def _load_eels(io, path):

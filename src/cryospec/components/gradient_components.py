@@ -14,70 +14,63 @@ from hyperspy._components.expression import Expression
 __all__ = ["DiffusionProfile", "ErfStep", "ExponentialDecay", "MultilayerProfile"]
 
 
-class ErfStep(Expression):
+class _StepComponent(Expression):
+    """Shared set-up of the single-step components: a named expression in ``x0``, a width-like
+    parameter ``shape`` (bounded at 0), and the plateaus ``c0``, ``c1``."""
+
+    _uuid = ""
+    _expression = ""
+    _shape = ""
+
+    def _setup(self, x0, shape, c0, c1, module, kwargs):
+        Expression.__init__(
+            self,
+            expression=self._expression,
+            name=type(self).__name__,
+            x0=x0,
+            c0=c0,
+            c1=c1,
+            position="x0",
+            module=module,
+            autodoc=False,
+            **{self._shape: shape},
+            **kwargs,
+        )
+        self._id_name = self._uuid
+        getattr(self, self._shape).bmin = 0.0
+
+
+class ErfStep(_StepComponent):
     """Error-function step: ``c0 + (c1 - c0) * (1 + erf((x - x0) / (sqrt(2) sigma))) / 2``."""
 
     _uuid = "ee9fed0c-aa8f-4082-a911-8be95e3fd5a1"
+    _expression = "c0 + (c1 - c0) * (1 + erf((x - x0) / (sqrt(2) * sigma))) / 2"
+    _shape = "sigma"
 
     def __init__(self, x0=0.0, sigma=1.0, c0=0.0, c1=1.0, module="scipy", **kwargs):
-        super().__init__(
-            expression="c0 + (c1 - c0) * (1 + erf((x - x0) / (sqrt(2) * sigma))) / 2",
-            name="ErfStep",
-            x0=x0,
-            sigma=sigma,
-            c0=c0,
-            c1=c1,
-            position="x0",
-            module=module,
-            autodoc=False,
-            **kwargs,
-        )
-        self._id_name = self._uuid
-        self.sigma.bmin = 0.0
+        self._setup(x0, sigma, c0, c1, module, kwargs)
 
 
-class DiffusionProfile(Expression):
+class DiffusionProfile(_StepComponent):
     """``c1`` above ``x0``; ``c0 + (c1 - c0) erfc((x0 - x) / length)`` below; length 2 sqrt(Dt)."""
 
     _uuid = "3c80757d-fa4d-471f-8d0c-8c2e82caf409"
+    _expression = "c0 + (c1 - c0) * erfc(Max(x0 - x, 0) / length)"
+    _shape = "length"
 
     def __init__(self, x0=0.0, length=1.0, c0=0.0, c1=1.0, module="scipy", **kwargs):
-        super().__init__(
-            expression="c0 + (c1 - c0) * erfc(Max(x0 - x, 0) / length)",
-            name="DiffusionProfile",
-            x0=x0,
-            length=length,
-            c0=c0,
-            c1=c1,
-            position="x0",
-            module=module,
-            autodoc=False,
-            **kwargs,
-        )
-        self._id_name = self._uuid
-        self.length.bmin = 0.0
+        self._setup(x0, length, c0, c1, module, kwargs)
 
 
-class ExponentialDecay(Expression):
+class ExponentialDecay(_StepComponent):
     """``c1`` above ``x0``; ``c0 + (c1 - c0) exp(-(x0 - x) / length)`` below."""
 
     _uuid = "611e87e1-2997-4e6d-af2b-5a6ceed4df4f"
+    _expression = "c0 + (c1 - c0) * exp(-Max(x0 - x, 0) / length)"
+    _shape = "length"
 
     def __init__(self, x0=0.0, length=1.0, c0=0.0, c1=1.0, module="scipy", **kwargs):
-        super().__init__(
-            expression="c0 + (c1 - c0) * exp(-Max(x0 - x, 0) / length)",
-            name="ExponentialDecay",
-            x0=x0,
-            length=length,
-            c0=c0,
-            c1=c1,
-            position="x0",
-            module=module,
-            autodoc=False,
-            **kwargs,
-        )
-        self._id_name = self._uuid
-        self.length.bmin = 0.0
+        self._setup(x0, length, c0, c1, module, kwargs)
 
 
 class MultilayerProfile(Expression):

@@ -421,6 +421,19 @@ class CryoSignalMixin:
         )
         return replaced_map if inplace else (out, replaced_map)
 
+    def _energy_mask(self, signal_range: tuple[float, float] | None) -> np.ndarray:
+        """Channels inside ``signal_range`` (all when None); a range off the axis is an error."""
+        energy = np.asarray(self.axes_manager.signal_axes[0].axis)
+        if signal_range is None:
+            return np.ones(energy.size, dtype=bool)
+        lo, hi = signal_range
+        if lo < energy[0] or hi > energy[-1] or not lo < hi:
+            raise ValueError(
+                f"signal_range {signal_range} is not inside the axis "
+                f"[{energy[0]:g}, {energy[-1]:g}]"
+            )
+        return (energy >= lo) & (energy <= hi)
+
     def decomposition_kl(
         self,
         n_components: int,
@@ -461,16 +474,7 @@ class CryoSignalMixin:
 
         axis = self.axes_manager.signal_axes[0]
         energy = np.asarray(axis.axis)
-        if signal_range is None:
-            keep = np.ones(energy.size, dtype=bool)
-        else:
-            lo, hi = signal_range
-            if lo < energy[0] or hi > energy[-1] or not lo < hi:
-                raise ValueError(
-                    f"signal_range {signal_range} is not inside the axis "
-                    f"[{energy[0]:g}, {energy[-1]:g}]"
-                )
-            keep = (energy >= lo) & (energy <= hi)
+        keep = self._energy_mask(signal_range)
         n_channels = int(keep.sum())
         data = self.data.reshape(-1, energy.size)[:, keep]
         if self._lazy:
@@ -520,15 +524,7 @@ class CryoSignalMixin:
         from ..decompose import choose_n_components
 
         energy = np.asarray(self.axes_manager.signal_axes[0].axis)
-        keep = np.ones(energy.size, dtype=bool)
-        if signal_range is not None:
-            lo, hi = signal_range
-            if lo < energy[0] or hi > energy[-1] or not lo < hi:
-                raise ValueError(
-                    f"signal_range {signal_range} is not inside the axis "
-                    f"[{energy[0]:g}, {energy[-1]:g}]"
-                )
-            keep = (energy >= lo) & (energy <= hi)
+        keep = self._energy_mask(signal_range)
         data = self.data.reshape(-1, energy.size)[:, keep]
         if self._lazy:
             data = data.compute()
