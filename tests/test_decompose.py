@@ -98,3 +98,47 @@ def test_choose_n_components_on_two_phases():
     result = CryoEELSSpectrum(counts).choose_n_components_kl(max_components=4)
     assert result["suggested"] == 2
     assert len(result["deviance_drop"]) == 3
+
+
+def test_masked_pixels_are_left_out():
+    counts, loadings = _data()
+    s = CryoEELSSpectrum(counts)
+    mask = np.zeros((24, 40), dtype=bool)
+    mask[:4] = True
+    s.decomposition_kl(2, navigation_mask=mask)
+    found = s.learning_results.loadings
+    assert np.all(np.isnan(found[: 4 * 40])) and np.all(np.isfinite(found[4 * 40 :]))
+    c = np.corrcoef(np.vstack([found[160:].T, loadings.reshape(-1, 2)[160:].T]))[:2, 2:]
+    assert np.max(np.abs(c), axis=1).min() > 0.95
+    assert s.metadata.CryoSpec.Decomposition.masked_pixels == 160
+    lazy = s.as_lazy()
+    lazy.data = lazy.data.rechunk((4, 40, -1))  # the first block is masked whole
+    lazy.decomposition_kl(2, navigation_mask=mask)
+    assert np.all(np.isnan(lazy.learning_results.loadings[:160]))
+    with pytest.raises(ValueError, match="no pixel"):
+        s.decomposition_kl(2, navigation_mask=np.ones((24, 40), dtype=bool))
+    with pytest.raises(ValueError, match="pixels"):
+        s.decomposition_kl(2, navigation_mask=np.ones(7, dtype=bool))
+
+
+def test_negative_values_raise_or_are_clipped_on_request():
+    counts, loadings = _data()
+    counts[0, 0, :5] = -2.0
+    s = CryoEELSSpectrum(counts)
+    with pytest.raises(ValueError, match="negative"):
+        s.decomposition_kl(2)
+    s.decomposition_kl(2, negative="clip")
+    assert _match(s.learning_results.loadings, loadings) > 0.95
+    with pytest.raises(ValueError, match="'raise' or 'clip'"):
+        s.decomposition_kl(2, negative="ignore")
+
+
+def test_too_many_components_and_empty_ranges_are_refused():
+    counts, _ = _data()
+    s = CryoEELSSpectrum(counts)
+    with pytest.raises(ValueError, match="n_components"):
+        s.decomposition_kl(200)
+    with pytest.raises(ValueError, match="n_components"):
+        s.decomposition_kl(5, signal_range=(0.5, 1.6))
+    with pytest.raises(ValueError, match="no channel"):
+        s.decomposition_kl(2, signal_range=(0.1, 0.2))

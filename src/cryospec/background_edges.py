@@ -33,6 +33,7 @@ __all__ = [
     "edge_shapes",
     "fit_power_law_with_edges",
     "fit_power_law_with_edges_pooled",
+    "plural_convolve",
 ]
 
 
@@ -109,6 +110,52 @@ def edge_shapes(
             ],
             axis=-1,
         )
+    ll_energy = np.asarray(low_loss_energy, dtype=float)
+    # sigma on a grid that starts far enough below the axis for every low-loss shift
+    lead = int(np.ceil(max(ll_energy[-1], 0.0) / step)) + 1
+    grid = energy[0] - lead * step + step * np.arange(lead + energy.size)
+    sigma = np.stack(
+        [
+            edge_shape(
+                e, np.maximum(grid, 1e-3), beam_energy_keV, collection_mrad, convergence_mrad
+            )
+            for e in edges
+        ],
+        axis=-1,
+    )
+    return plural_convolve(sigma, grid, low_loss, ll_energy, energy)
+
+
+def plural_convolve(
+    spectra: NDArray,
+    grid: NDArray,
+    low_loss: NDArray,
+    low_loss_energy: NDArray,
+    energy: NDArray,
+) -> NDArray:
+    """Convolve single-scattering spectra with each pixel's normalised low loss.
+
+    Parameters
+    ----------
+    spectra : ndarray (g, J)
+        Spectra on the uniform ``grid`` (zero below it).
+    grid : ndarray (g,)
+        Their energies; same dispersion as ``low_loss_energy``; ``energy`` lies on it.
+    low_loss : ndarray (..., m)
+        Low-loss spectra (any scale; each is normalised to unit sum).
+    low_loss_energy : ndarray (m,)
+        Energy axis of ``low_loss``.
+    energy : ndarray (n,)
+        Where the result is wanted.
+
+    Returns
+    -------
+    ndarray (..., n, J)
+        The plurally scattered spectra, clipped at zero.
+    """
+    grid = np.asarray(grid, dtype=float)
+    energy = np.asarray(energy, dtype=float)
+    step = float(grid[1] - grid[0])
     ll = np.asarray(low_loss, dtype=float)
     ll_energy = np.asarray(low_loss_energy, dtype=float)
     ll_step = float(ll_energy[1] - ll_energy[0])
@@ -123,20 +170,8 @@ def edge_shapes(
     # float32 is ample for the shapes (1e-7 relative) and halves the memory traffic.
     kernel = (ll / totals).astype(np.float32)
     m = ll.shape[-1]
-    # sigma on a grid that starts far enough below the axis for every low-loss shift
-    lead = int(np.ceil(max(ll_energy[-1], 0.0) / step)) + 1
-    grid = energy[0] - lead * step + step * np.arange(lead + energy.size)
-    sigma = np.stack(
-        [
-            edge_shape(
-                e, np.maximum(grid, 1e-3), beam_energy_keV, collection_mrad, convergence_mrad
-            )
-            for e in edges
-        ],
-        axis=-1,
-    )
     n_fft = sp_fft.next_fast_len(grid.size + m, real=True)
-    spectrum = sp_fft.rfft(sigma.astype(np.float32), n=n_fft, axis=0)  # (f, J)
+    spectrum = sp_fft.rfft(np.asarray(spectra, dtype=np.float32), n=n_fft, axis=0)  # (f, J)
     kernel_ft = sp_fft.rfft(kernel, n=n_fft, axis=-1, workers=-1)  # (..., f)
     product = np.swapaxes(kernel_ft[..., None, :] * spectrum.T, -1, -2)
     conv = sp_fft.irfft(product, n=n_fft, axis=-2, workers=-1)

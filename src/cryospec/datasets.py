@@ -122,7 +122,15 @@ PHASES: tuple[Phase, ...] = (
 
 @dataclass(frozen=True)
 class InterphaseGeometry:
-    """Positions (nm, along the depth axis) and widths (Gaussian sigma, nm) of the structure."""
+    """Positions (nm, along the depth axis) and widths (Gaussian sigma, nm) of the structure.
+
+    ``mosaic`` sets how the interphase phases (Li2O, Li3N, Li3PO4) share space: ``"texture"``
+    mixes them in every pixel with a smooth random modulation; ``"grains"`` makes the interphase
+    a mosaic of single-phase grains about ``grain_size_nm`` across (Voronoi cells, the phase of
+    each grain drawn with the local N- and P-gradient probabilities), the picture of the SEI as a
+    mosaic of nanocrystallites (Peled et al., J. Electrochem. Soc. 144 (1997) L208), where pixels
+    of pure phases exist and blind unmixing (NMF) can find the phases.
+    """
 
     li_interface_nm: float = 40.0
     li_width_nm: float = 4.0
@@ -136,6 +144,14 @@ class InterphaseGeometry:
     p_fraction: float = 0.7
     roughness_nm: float = 2.0
     mosaic_amplitude: float = 0.2
+    mosaic: str = "texture"
+    grain_size_nm: float = 7.5
+
+    def __post_init__(self) -> None:
+        if self.mosaic not in ("texture", "grains"):
+            raise ValueError(f"mosaic must be 'texture' or 'grains', got {self.mosaic!r}")
+        if not self.grain_size_nm > 0:
+            raise ValueError("grain_size_nm must be positive")
 
     @property
     def interphase_thickness_nm(self) -> float:
@@ -246,6 +262,32 @@ class LiLiPONTruth:
     def interphase_thickness_nm(self) -> float:
         """Distance between the Li|interphase and interphase|LiPON interfaces."""
         return self.geometry.interphase_thickness_nm
+
+    def phase_references(self) -> dict:
+        """The Li K reference spectrum of each phase, as a user would have from standards.
+
+        Returns
+        -------
+        dict of str to Signal1D
+            Single-scattering Li K dsigma/dE per Li atom (barn/eV) with each phase's fine
+            structure, on the core-loss energy axis.
+        """
+        from hyperspy.signals import Signal1D
+
+        step = float(self.energy_eV[1] - self.energy_eV[0])
+        refs = {}
+        for name, spectrum in zip(self.phases, self.li_k_phase_cross_sections, strict=True):
+            ref = Signal1D(np.array(spectrum))
+            axis = ref.axes_manager.signal_axes[0]
+            axis.offset, axis.scale, axis.units, axis.name = (
+                float(self.energy_eV[0]),
+                step,
+                "eV",
+                "Energy loss",
+            )
+            ref.metadata.General.title = f"Li K reference: {name} (synthetic)"
+            refs[name] = ref
+        return refs
 
 
 @dataclass
@@ -362,6 +404,37 @@ def _phase_fractions(x: NDArray, geometry: InterphaseGeometry, texture: NDArray 
     )
 
 
+def _grain_mosaic(
+    fractions: NDArray, xx: NDArray, y: NDArray, geometry: InterphaseGeometry, rng
+) -> NDArray:
+    """Replace the interphase mixture of every pixel by the phase of its Voronoi grain.
+
+    Grain centres form a Poisson process of one per ``grain_size_nm**2``; a grain's phase is
+    drawn once, by comparing a uniform number with the cumulative Li2O/Li3N/Li3PO4 shares at the
+    pixel's depth, so the expected shares follow the gradients. Metal and LiPON are untouched.
+    """
+    from scipy.spatial import cKDTree
+
+    ny, nx = xx.shape
+    yy = np.broadcast_to(y[:, None], xx.shape)
+    points = np.stack([xx.ravel(), yy.ravel()], axis=-1)
+    lo, hi = (
+        points.min(axis=0) - geometry.grain_size_nm,
+        points.max(axis=0) + geometry.grain_size_nm,
+    )
+    n_grains = max(int(np.prod(hi - lo) / geometry.grain_size_nm**2), 1)
+    centres = lo + (hi - lo) * rng.random((n_grains, 2))
+    grain = cKDTree(centres).query(points)[1].reshape(ny, nx)
+    draw = rng.random(n_grains)[grain]
+    interphase = fractions[..., 1:4].sum(axis=-1)
+    shares = fractions[..., 1:4] / np.where(interphase > 0, interphase, 1.0)[..., None]
+    cumulative = np.cumsum(shares, axis=-1)
+    chosen = np.minimum((draw[..., None] > cumulative).sum(axis=-1), 2)
+    out = fractions.copy()
+    out[..., 1:4] = interphase[..., None] * (np.arange(3) == chosen[..., None])
+    return out
+
+
 def _specimen(
     shape: tuple[int, int],
     pixel_size_nm: float,
@@ -376,6 +449,8 @@ def _specimen(
     texture = smooth_random_field(rng, (ny, nx), 1.5)
     xx = x[None, :] - row_shift[:, None]
     fractions = _phase_fractions(xx, geometry, texture)
+    if geometry.mosaic == "grains":
+        fractions = _grain_mosaic(fractions, xx, y, geometry, rng)
 
     t0, t1 = thickness_nm
     wedge = t0 + (t1 - t0) * (x / max(x[-1], 1e-12))

@@ -71,9 +71,16 @@ def kl_nmf_blocks(
     for _ in range(n_epochs):
         for block in blocks():
             block = np.asarray(block, dtype=float)
+            if block.shape[0] == 0:
+                continue
             _check(block)
             model.partial_fit(block + 1e-12)
-    loadings = [model.transform(np.asarray(block, dtype=float) + 1e-12) for block in blocks()]
+    loadings = [
+        model.transform(np.asarray(block, dtype=float) + 1e-12)
+        if len(block)
+        else np.zeros((0, n_components))
+        for block in blocks()
+    ]
     return loadings, model.components_
 
 

@@ -432,7 +432,10 @@ class CryoSignalMixin:
                 f"signal_range {signal_range} is not inside the axis "
                 f"[{energy[0]:g}, {energy[-1]:g}]"
             )
-        return (energy >= lo) & (energy <= hi)
+        keep = (energy >= lo) & (energy <= hi)
+        if not keep.any():
+            raise ValueError(f"signal_range {signal_range} holds no channel")
+        return keep
 
     def decomposition_kl(
         self,
@@ -441,6 +444,8 @@ class CryoSignalMixin:
         max_iter: int = 500,
         n_epochs: int = 20,
         random_state: int = 0,
+        navigation_mask=None,
+        negative: str = "raise",
     ) -> None:
         """NMF with the Kullback-Leibler loss (Poisson maximum likelihood), into
         ``learning_results``.
@@ -462,32 +467,66 @@ class CryoSignalMixin:
             Passes over the blocks of the out-of-core solver.
         random_state : int
             Seed of the initialisation.
+        navigation_mask : array of bool or BaseSignal, optional
+            Pixels to leave out (True, HyperSpy's convention), e.g. vacuum or a damaged area;
+            their loadings are NaN.
+        negative : {"raise", "clip"}
+            Negative values (e.g. after a dark-reference subtraction) raise an error, or are set
+            to zero with ``"clip"`` (a bias of the order of the read noise; never clip
+            background-subtracted data, decompose the raw counts instead).
 
         Raises
         ------
         ValueError
-            Negative, NaN or inf counts; a range outside the axis; too many components.
+            Negative (unless clipped), NaN or inf counts; a range outside the axis or holding no
+            channel; more components than pixels or channels; a mask that leaves no pixel.
         """
         from hyperspy.learn import LearningResults
 
         from ..decompose import kl_nmf, kl_nmf_blocks
 
+        if negative not in ("raise", "clip"):
+            raise ValueError(f"negative must be 'raise' or 'clip', got {negative!r}")
         axis = self.axes_manager.signal_axes[0]
         energy = np.asarray(axis.axis)
         keep = self._energy_mask(signal_range)
         n_channels = int(keep.sum())
         data = self.data.reshape(-1, energy.size)[:, keep]
+        n_pixels = data.shape[0]
+        if navigation_mask is None:
+            use = np.ones(n_pixels, dtype=bool)
+        else:
+            mask = getattr(navigation_mask, "data", navigation_mask)
+            mask = np.asarray(mask, dtype=bool)
+            if mask.size != n_pixels:
+                raise ValueError(f"navigation_mask has {mask.size} pixels, the signal {n_pixels}")
+            use = ~mask.ravel()
+            if not use.any():
+                raise ValueError("navigation_mask leaves no pixel to decompose")
+        if not 1 <= n_components <= min(int(use.sum()), n_channels):
+            raise ValueError(
+                f"n_components must lie in 1..{min(int(use.sum()), n_channels)} "
+                f"({int(use.sum())} pixels, {n_channels} channels), got {n_components}"
+            )
+
+        def prepare(block):
+            block = np.asarray(block, dtype=float)
+            return np.clip(block, 0.0, None) if negative == "clip" else block
+
         if self._lazy:
             data = data.rechunk({1: -1})
+            bounds = np.cumsum((0, *data.chunks[0]))
 
             def blocks():
-                for block in data.blocks:
-                    yield block.compute()
+                for i, block in enumerate(data.blocks):
+                    yield prepare(block.compute())[use[bounds[i] : bounds[i + 1]]]
 
             pieces, factors = kl_nmf_blocks(blocks, n_components, n_epochs, random_state)
-            loadings = np.concatenate(pieces, axis=0)
+            used = np.concatenate(pieces, axis=0)
         else:
-            loadings, factors = kl_nmf(np.asarray(data), n_components, max_iter, random_state)
+            used, factors = kl_nmf(prepare(data)[use], n_components, max_iter, random_state)
+        loadings = np.full((n_pixels, n_components), np.nan)
+        loadings[use] = used
         full = np.zeros((energy.size, n_components))
         full[keep] = factors.T
         results = LearningResults()
@@ -497,7 +536,7 @@ class CryoSignalMixin:
         results.poissonian_noise_normalized = False
         results.output_dimension = n_components
         results.signal_mask = ~keep if n_channels < energy.size else None
-        results.navigation_mask = None
+        results.navigation_mask = None if use.all() else ~use
         self.learning_results = results
         self.metadata.set_item(
             "CryoSpec.Decomposition",
@@ -506,8 +545,43 @@ class CryoSignalMixin:
                 "n_components": int(n_components),
                 "signal_range": list(signal_range) if signal_range else None,
                 "out_of_core": bool(self._lazy),
+                "masked_pixels": int((~use).sum()),
             },
         )
+
+    def label_components(self, phases) -> list[tuple[str, float]]:
+        """Name the KL-NMF components by the phase maps their loadings resemble.
+
+        Parameters
+        ----------
+        phases : PhaseMapResult
+            Reference-fit maps of the same pixels (:meth:`CryoEELSSpectrum.phase_maps`).
+
+        Returns
+        -------
+        list of (str, float)
+            Per component: the phase whose amount map correlates best with its loadings, and
+            that Pearson correlation (the match score). Also stored in
+            ``metadata.CryoSpec.Decomposition.labels`` and ``.scores``.
+        """
+        from ..phases import label_by_maps
+
+        results = self.learning_results
+        if results.loadings is None or results.decomposition_algorithm != "cryospec KL-NMF":
+            raise ValueError("run decomposition_kl() first")
+        amounts = np.stack(
+            [np.asarray(phases.amount[name].data, dtype=float).ravel() for name in phases.names],
+            axis=-1,
+        )
+        if amounts.shape[0] != results.loadings.shape[0]:
+            raise ValueError("the phase maps and the decomposition cover different pixels")
+        bad = ~np.all(np.isfinite(results.loadings), axis=1) | ~np.all(np.isfinite(amounts), axis=1)
+        labels = label_by_maps(
+            np.nan_to_num(results.loadings), np.nan_to_num(amounts), phases.names, mask=bad
+        )
+        self.metadata.set_item("CryoSpec.Decomposition.labels", [name for name, _ in labels])
+        self.metadata.set_item("CryoSpec.Decomposition.scores", [score for _, score in labels])
+        return labels
 
     def choose_n_components_kl(
         self,

@@ -11,6 +11,7 @@ from ..background import DEFAULT_LCPL_EXPONENTS
 from ._background_method import subtract_background
 from ._cryo_mixin import CryoSignalMixin
 from ._dose_series_method import fit_dose_series
+from ._phase_method import PhaseMapResult, phase_maps
 from ._quantify_method import quantify
 
 __all__ = ["CryoEELSSpectrum", "LazyCryoEELSSpectrum"]
@@ -249,6 +250,65 @@ class CryoEELSSpectrum(CryoSignalMixin, EELSSpectrum):
             overlap_edges=overlap_edges,
             background_windows_eV=background_windows_eV,
             fit_range_eV=fit_range_eV,
+        )
+
+    def phase_maps(
+        self,
+        references: dict,
+        edge: str = "Li_K",
+        signal_range: tuple[float, float] | None = None,
+        background_end_eV: float | None = None,
+        low_loss=None,
+        detector_gain: float | None = None,
+    ) -> PhaseMapResult:
+        """Phase-fraction maps with standard errors: reference spectra fitted to every pixel.
+
+        Over ``signal_range`` each pixel's counts are modelled as a power law plus a
+        non-negative combination of the references (Poisson maximum likelihood, all pixels at
+        once, :func:`cryospec.phases.fit_phases`); with a low loss the references are
+        convolved with each pixel's low-loss spectrum first, which matters for fine structure
+        at t/lambda above about 0.1.
+
+        Parameters
+        ----------
+        references : dict of str to Signal1D or ndarray
+            Background-free single-scattering spectra of the phases, e.g. measured on standards
+            (signals are interpolated onto the energy axis; arrays must match it) or
+            ``truth.phase_references()`` of the built-in dataset. With references normalised per
+            Li atom the fractions are fractions of the Li atoms.
+        edge : str
+            Edge whose database windows give the defaults: the range from the start of its
+            background window to 10 eV past its integration window, the power law anchored
+            below the end of its background window (Li K: 40-90 eV, anchor below 53 eV).
+        signal_range : (float, float), optional
+            Energy range fitted.
+        background_end_eV : float, optional
+            Below it only background.
+        low_loss : EELSSpectrum, optional
+            Low loss of the same pixels and dispersion, zero-loss peak at 0 eV.
+        detector_gain : float, optional
+            Counts per electron (default: from the metadata).
+
+        Returns
+        -------
+        PhaseMapResult
+            ``fraction``, ``fraction_se``, ``amount``, ``amount_se`` (dicts of maps keyed by
+            phase) and ``residual``.
+
+        Raises
+        ------
+        ValueError
+            A range off the axis, negative or non-finite counts or references, a reference that
+            does not overlap the range.
+        """
+        return phase_maps(
+            self,
+            references,
+            edge=edge,
+            signal_range=signal_range,
+            background_end_eV=background_end_eV,
+            low_loss=low_loss,
+            detector_gain=detector_gain,
         )
 
     def calibrate_from_edge(self, edge: str = "O_K", inplace: bool = False):
