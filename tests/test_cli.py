@@ -21,6 +21,7 @@ from cryospec.cli import build_parser, main
         ["edges", "--help"],
         ["quantify", "--help"],
         ["profile", "--help"],
+        ["report", "--help"],
     ],
 )
 def test_help_on_every_subcommand(argv, capsys):
@@ -33,7 +34,7 @@ def test_help_on_every_subcommand(argv, capsys):
 def test_every_subcommand_is_documented():
     parser = build_parser()
     subparsers = next(a for a in parser._actions if a.dest == "command")
-    assert set(subparsers.choices) == {"demo", "edges", "quantify", "profile"}
+    assert set(subparsers.choices) == {"demo", "edges", "quantify", "profile", "report"}
     for sub in subparsers.choices.values():
         assert sub.description
 
@@ -61,7 +62,7 @@ def test_demo_writes_report_and_summary(tmp_path, capsys):
     out = tmp_path / "demo"
     assert main(["demo", "--out", str(out), "--shape", "4", "64", "--seed", "1"]) == 0
     assert "index.html" in capsys.readouterr().out
-    html = (out / "index.html").read_text(encoding="utf-8")
+    html = (out / "truth.html").read_text(encoding="utf-8")
     images = re.findall(r'<img src="([^"]+)"', html)
     assert len(images) >= 5
     for src in images:
@@ -82,6 +83,12 @@ def test_demo_writes_report_and_summary(tmp_path, capsys):
         assert value["measured"] == pytest.approx(value["truth"], rel=0.1), pair
     assert abs(summary["background"]["edge_signal_vs_truth"]["Li_K"]["bias_percent"]) < 3
     assert summary["damage_flags"]["Li metal"]["flagged_fraction"] == 0.0
+    # The demo writes the batch report of the same datasets, linking the truth page.
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert 'href="truth.html"' in index
+    rows = (out / "summary.csv").read_text(encoding="utf-8").splitlines()
+    assert rows[0].startswith("dataset,kind,status") and len(rows) == 3  # EELS + EDX
+    assert all(",done," in row for row in rows[1:])
     # No temporary files are left behind by the atomic writes.
     assert not list(out.rglob(".*"))
 

@@ -111,37 +111,42 @@ def test_p_over_n_in_the_lipon_plateau(eds):
     assert p / n == pytest.approx(true, rel=0.10)
 
 
-@pytest.mark.parametrize("element", ["P"])
-def test_edx_gradient_positions_within_one_pixel(eds, element):
-    """Profiles and erf fits work unchanged on EDX maps: the measured N, O, P fractions against
-    the erf that best describes the true row-averaged fraction among N, O and P."""
-    from scipy.optimize import curve_fit
-    from scipy.special import erf
-
+@pytest.mark.parametrize(("element", "upper_nm"), [("P", None)])
+def test_edx_gradient_positions_within_one_pixel(eds, element, upper_nm):
+    """Profiles and erf fits work unchanged on EDX maps. The measured N and P fractions are
+    fitted, and so is the true fraction map (among N, O and P) with the same profile, weights
+    and depth range: the positions agree within one pixel. Below 50 nm (Li metal) none of N, O,
+    P is present and the fractions are undefined. N is not tested here: its fitted position
+    lies 3-6 nm above the same fit of the true map (open, see issue #9)."""
     from cryospec.signals.cryo_profile import auto_profile
 
     signal, truth = eds
     result = signal.quantify_lines(signal.line_intensities(count_target=200), truth.k_factors)
-    measured = {el: truth.areal_density[el] for el in ("N", "O", "P")}
-    with np.errstate(divide="ignore", invalid="ignore"):
-        true_profile = (measured[element] / sum(measured.values())).mean(axis=0)
-    x = truth.x_nm
+    density = {el: truth.areal_density[el] for el in ("N", "O", "P")}
+    upper = truth.x_nm[-1] if upper_nm is None else upper_nm
+    fraction = result["atomic_fraction"][element]
+    variance = result["atomic_fraction_std"][element].isig[50.0:upper, :].data ** 2
+    true_map = fraction.deepcopy()
+    true_map.data = density[element] / sum(density.values())
+    fits = [
+        auto_profile(m.isig[50.0:upper, :], variance=variance).fit_gradient("erf").fit
+        for m in (fraction, true_map)
+    ]
+    measured, expected = (f.parameters["x0"] for f in fits)
+    pixel = truth.x_nm[1] - truth.x_nm[0]
+    assert measured == pytest.approx(expected, abs=pixel)
+    # and the nominal gradient of the specimen lies inside the measured 95 % interval +- 1 px
+    lo, hi = fits[0].intervals["x0"]
+    nominal = truth.gradients[element]["position_nm"]
+    assert lo - pixel <= nominal <= hi + pixel
 
-    def step(u, x0, s, c0, c1):
-        return c0 + (c1 - c0) * (1 + erf((u - x0) / (np.sqrt(2) * s))) / 2
 
-    # Where none of N, O, P is present (the Li metal) their fractions are undefined: crop.
-    keep = x >= 50.0
-    x, true_profile = x[keep], true_profile[keep]
-    finite = np.isfinite(true_profile)
-    (x0, _, _, _), _ = curve_fit(
-        step,
-        x[finite],
-        true_profile[finite],
-        p0=[90.0, 10.0, 0.0, np.nanmax(true_profile)],
-        maxfev=20000,
-    )
-    fraction = result["atomic_fraction"][element].isig[50.0:, :]
-    variance = result["atomic_fraction_std"][element].isig[50.0:, :].data ** 2
-    fit = auto_profile(fraction, variance=variance).fit_gradient("erf").fit
-    assert fit.parameters["x0"] == pytest.approx(x0, abs=2.5)
+def test_fractions_are_undefined_where_no_quantified_element_is_present(eds):
+    signal, truth = eds
+    result = signal.quantify_lines(signal.line_intensities(), truth.k_factors)
+    fraction = result["atomic_fraction"]["O"].data
+    metal = truth.x_nm < truth.geometry.li_interface_nm - 15.0  # Li metal: no N, O or P
+    assert np.isnan(fraction[:, metal]).mean() > 0.8
+    lipon = truth.x_nm > truth.geometry.lipon_interface_nm + 15.0
+    assert np.all(np.isfinite(fraction[:, lipon]))
+    assert np.all(np.isfinite(result["atomic_fraction_std"]["O"].data[:, lipon]))

@@ -82,6 +82,23 @@ def test_auto_direction_and_stripes_on_a_tilted_step():
     assert result.statistics["position_nm"]["std"] < 1.0
 
 
+def test_pixels_without_a_value_are_left_out():
+    _, cols = np.indices((20, 48))
+    values = erf_step(cols * 2.5, 60.0, 5.0, 0.0, 10.0)
+    variance = np.full(values.shape, 0.01)
+    holey = values.copy()
+    holey[:, :10] = np.nan  # e.g. fractions where no element is present
+    holey[3, 30] = np.nan
+    profile = auto_profile(_map(holey), variance=variance, direction=(1.0, 0.0))
+    data = profile.data
+    assert np.all(np.isnan(data[:9])) and np.all(np.isfinite(data[11:]))
+    full = auto_profile(_map(values), variance=variance, direction=(1.0, 0.0))
+    np.testing.assert_allclose(data[11:], full.data[11:], atol=1e-9)
+    assert np.all(np.isfinite(auto_profile(_map(holey), variance=variance).data[11:]))
+    fit = profile.fit_gradient("erf").fit
+    assert fit.parameters["x0"] == pytest.approx(60.0, abs=0.5)
+
+
 def test_no_variance_is_a_clear_error():
     profile = auto_profile(_map(np.tile(np.linspace(0, 1, 30), (10, 1))))
     with pytest.raises(ValueError, match="has no variance"):

@@ -22,7 +22,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         args.out, shape=tuple(args.shape), seed=args.seed, show_progressbar=args.progress
     )
     print(
-        f"wrote {args.out}/index.html and {args.out}/summary.json "
+        f"wrote {args.out}/index.html (report), {args.out}/truth.html and "
+        f"{args.out}/summary.json "
         f"in {time.perf_counter() - started:.1f} s"
     )
     print(
@@ -151,6 +152,30 @@ def _load_eels(io, path):
     return signal
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .report import run_report
+
+    started = time.perf_counter()
+    records = run_report(
+        args.inputs,
+        args.out,
+        config_file=args.config,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        force=args.force,
+        show_progressbar=not args.no_progress,
+    )
+    done = sum(r["status"] == "done" for r in records)
+    print(
+        f"wrote {args.out}/index.html and {args.out}/summary.csv: {done} of {len(records)} "
+        f"datasets done in {time.perf_counter() - started:.1f} s"
+    )
+    for record in records:
+        if record["status"] != "done":
+            print(f"  {record['name']}: {record['status']}: {record.get('reason')}")
+    return 0
+
+
 def _cmd_edges(args: argparse.Namespace) -> int:
     from .edges import get_edge, list_edges
 
@@ -181,8 +206,9 @@ def build_parser() -> argparse.ArgumentParser:
         "demo",
         help="run the pipeline on the built-in synthetic Li | interphase | LiPON dataset",
         description="Generate the built-in synthetic Li | interphase | LiPON EELS and EDX "
-        "spectrum images, run the pipeline available so far and write DIR/index.html (figures) "
-        "and DIR/summary.json (numbers with their truth).",
+        "spectrum images into DIR/inputs, write the batch report over them (DIR/index.html, "
+        "DIR/summary.csv, as cryospec report does) and their check against the ground truth "
+        "(DIR/truth.html with figures, DIR/summary.json with the numbers and their truth).",
     )
     demo.add_argument("--out", required=True, metavar="DIR", help="output folder")
     demo.add_argument(
@@ -247,6 +273,24 @@ def build_parser() -> argparse.ArgumentParser:
     profile.add_argument("--detector-gain", type=float, help="counts per electron")
     profile.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder")
     profile.set_defaults(func=_cmd_profile)
+
+    report = sub.add_parser(
+        "report",
+        help="run the pipeline over many spectrum images and write a browsable report",
+        description="Run dose, background, quantification, profiles (and NMF) over every "
+        "EELS and EDX spectrum image among the inputs; write DIR/index.html with a page per "
+        "dataset, DIR/summary.csv and DIR/run_log.json (versions, config, input checksums). "
+        "A low loss is paired with the core loss it names: map7.hspy + map7_low_loss.hspy.",
+    )
+    report.add_argument("inputs", nargs="+", type=Path, help="files or folders")
+    report.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder")
+    report.add_argument("--config", type=Path, metavar="FILE", help="TOML configuration")
+    where = report.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, metavar="N", help="local Dask cluster of N workers")
+    where.add_argument("--scheduler", metavar="ADDRESS", help="existing Dask scheduler address")
+    report.add_argument("--force", action="store_true", help="redo datasets already done")
+    report.add_argument("--no-progress", action="store_true", help="no progress bar")
+    report.set_defaults(func=_cmd_report)
 
     edges = sub.add_parser(
         "edges",

@@ -4,7 +4,8 @@ It generates the synthetic EELS (core loss and low loss) and EDX spectrum images
 dose map from the metadata, the relative thickness from the low loss (exspy), background-
 subtracted edge-signal maps (exspy's power-law background in the edge database's windows),
 their depth profiles against the true interface positions, and EDX line maps; then writes
-``index.html`` with the figures and ``summary.json`` with the numbers, each next to its truth.
+``truth.html`` with the figures and ``summary.json`` with the numbers, each next to its truth.
+Finally it saves the datasets as files and runs ``cryospec report`` over them: ``index.html``.
 """
 
 from __future__ import annotations
@@ -206,7 +207,11 @@ def run_demo(
     seed: int = 0,
     show_progressbar: bool = False,
 ) -> dict[str, Any]:
-    """Run the demo pipeline and write ``index.html``, ``summary.json`` and ``figures/``.
+    """Run the demo: the report of the built-in datasets, and their check against the truth.
+
+    Writes ``index.html`` (the ``cryospec report`` of the built-in EELS and EDX datasets, saved
+    in ``inputs/``), ``truth.html`` with ``figures/`` and ``summary.json`` (every number next to
+    its ground truth).
 
     Parameters
     ----------
@@ -520,8 +525,35 @@ def run_demo(
         "runtime_s": round(time.perf_counter() - started, 2),
     }
     atomic_write_text(out / "summary.json", json.dumps(summary, indent=2, default=float))
-    atomic_write_text(out / "index.html", _html(summary, figures))
+    atomic_write_text(out / "truth.html", _html(summary, figures))
+    _write_report(out, shape, seed, eds_truth.k_factors, show_progressbar)
     return summary
+
+
+def _write_report(out: Path, shape, seed: int, k_factors: dict, show_progressbar: bool) -> None:
+    """The built-in datasets as files in ``out/inputs``, then ``cryospec report`` over them."""
+    from ._atomic import atomic_write
+    from .report import run_report
+
+    inputs = out / "inputs"
+    core_loss, low_loss, _ = li_lipon(shape=shape, seed=seed)
+    eds, _ = li_lipon_eds(shape=shape, seed=seed)
+    for name, signal in (
+        ("li_lipon.hspy", core_loss),
+        ("li_lipon_low_loss.hspy", low_loss),
+        ("li_lipon_edx.hspy", eds),
+    ):
+        atomic_write(inputs / name, lambda p, s=signal: s.save(p, overwrite=True))
+    run_report(
+        [inputs],
+        out,
+        show_progressbar=show_progressbar,
+        config_overrides={
+            "edx": {"lines": ["N_Ka", "O_Ka", "P_Ka"], "k_factors": dict(k_factors)},
+            "nmf": {"n_components": 4},
+        },
+        extra_links=[("truth.html", "The same data against the ground truth of the simulation")],
+    )
 
 
 def _html(summary: dict[str, Any], figures: list[tuple[str, str]]) -> str:
@@ -617,6 +649,8 @@ img{{max-width:100%;}} table{{border-collapse:collapse;}}
 td,th{{border:1px solid #ccc;padding:4px 8px;}} figcaption{{color:#444;font-size:90%;}}</style>
 </head><body>
 <h1>cryospec demo: Li | interphase | LiPON (synthetic)</h1>
+<p><a href="index.html">The report of these datasets</a>
+(as <code>cryospec report</code> writes it)</p>
 <p>The built-in synthetic cryo-STEM-EELS and EDX spectrum images (seed {summary["dataset"]["seed"]},
 shape {summary["dataset"]["shape"]}) through the pipeline available so far. Run time
 {summary["runtime_s"]} s. All numbers are in <a href="summary.json">summary.json</a>.</p>

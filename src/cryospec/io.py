@@ -39,7 +39,7 @@ def load(path: str | Path, lazy: bool = False, signal_type: str | None = None, *
     import hyperspy.api as hs
 
     file = Path(path)
-    if not file.is_file():
+    if not (file.is_file() or (file.is_dir() and file.suffix == ".zspy")):
         raise FileNotFoundError(f"no such file: {file}")
     try:
         loaded = hs.load(str(file), lazy=lazy, **kwargs)

@@ -136,7 +136,8 @@ def auto_direction(values: NDArray) -> NDArray:
         span = np.nanmax(m) - np.nanmin(m)
         if not span > 0:
             continue
-        smooth = ndimage.gaussian_filter((m - np.nanmin(m)) / span, 1.0)
+        filled = np.where(np.isfinite(m), m, np.nanmean(m))  # a left-out pixel: the mean
+        smooth = ndimage.gaussian_filter((filled - np.nanmin(m)) / span, 1.0)
         gr, gc = np.gradient(smooth)
         tensor += np.array([[np.sum(gc * gc), np.sum(gc * gr)], [np.sum(gc * gr), np.sum(gr * gr)]])
     if not np.any(tensor):

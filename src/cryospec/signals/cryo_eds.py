@@ -213,7 +213,9 @@ class CryoEDSTEMSpectrum(CryoSignalMixin, EDSTEMSpectrum):
         Returns
         -------
         dict
-            ``{"atomic_fraction": {element: map}, "atomic_fraction_std": {element: map}}``.
+            ``{"atomic_fraction": {element: map}, "atomic_fraction_std": {element: map}}``;
+            NaN where the lines together are not above three standard errors (no quantified
+            element present, e.g. Li metal), so that profiles and averages leave those out.
 
         Raises
         ------
@@ -233,13 +235,23 @@ class CryoEDSTEMSpectrum(CryoSignalMixin, EDSTEMSpectrum):
                 "give k_factors={element: value} measured on a standard"
             )
         maps = [intensities[line] for line in lines]
-        composition = self.quantification(
-            maps,
-            method="CL",
-            factors=[k_factors[el] for el in elements],
-            composition_units="atomic",
-            plot_result=False,
-        )
+        import hyperspy.api as hs
+
+        # HyperSpy's stack of the variance metadata inside exspy ignores show_progressbar and
+        # reads the preference: silence it for this call only.
+        preference = hs.preferences.General.show_progressbar
+        hs.preferences.General.show_progressbar = False
+        try:
+            composition = self.quantification(
+                maps,
+                method="CL",
+                factors=[k_factors[el] for el in elements],
+                composition_units="atomic",
+                plot_result=False,
+                show_progressbar=False,
+            )
+        finally:
+            hs.preferences.General.show_progressbar = preference
         values = np.stack([np.asarray(m.data, dtype=float) for m in maps], axis=-1)
         variances = np.stack(
             [np.asarray(m.metadata.Signal.Noise_properties.variance.data, float) for m in maps],
@@ -249,9 +261,14 @@ class CryoEDSTEMSpectrum(CryoSignalMixin, EDSTEMSpectrum):
         _, fraction_std = cliff_lorimer_atomic(
             values, variances, [k_factors[el] for el in elements], weights
         )
+        # Where the lines together hold no significant signal (no N, O or P: the Li metal) the
+        # fractions are undefined, not noise ratios: NaN, which profiles leave out.
+        total, total_var = values.sum(axis=-1), variances.sum(axis=-1)
+        undefined = ~(total > 3.0 * np.sqrt(np.maximum(total_var, 0.0)))
+        fraction_std = np.where(undefined[..., None], np.nan, fraction_std)
         out = {"atomic_fraction": {}, "atomic_fraction_std": {}}
         for i, (element, signal) in enumerate(zip(elements, composition, strict=True)):
-            signal.data = signal.data / 100.0  # exspy gives per cent
+            signal.data = np.where(undefined, np.nan, signal.data / 100.0)  # exspy: per cent
             signal.metadata.General.title = f"{element} atomic fraction"
             error = signal._deepcopy_with_new_data(fraction_std[..., i])
             error.metadata.General.title = f"{element} atomic fraction standard error"

@@ -152,9 +152,30 @@ def _axes(maps):
 
 
 def _make_profile(maps, distance, weights, data, variance, record):
+    # Pixels without a value (NaN: e.g. a fraction where no element is present) are left out
+    # and each bin averages the pixels it still has; a bin with none is NaN.
+    valid = np.isfinite(data)
+    if variance is not None:
+        valid &= np.isfinite(variance)
+    if not valid.all():
+        from scipy import sparse
+
+        data = np.where(valid, data, 0.0)
+        variance = None if variance is None else np.where(valid, variance, 0.0)
+        kept = []
+        for w in weights:
+            w = sparse.csr_matrix(w.multiply(valid.ravel()[None, :].astype(float)))
+            sums = np.asarray(w.sum(axis=1)).ravel()
+            scale = np.where(sums > 0, 1.0 / np.where(sums > 0, sums, 1.0), 0.0)
+            kept.append((sparse.diags(scale) @ w, sums > 0))
+    else:
+        kept = [(w, None) for w in weights]
     values, var = [], []
-    for w in weights:
+    for w, has_pixels in kept:
         p, v = profile_from_weights(w, data, variance)
+        if has_pixels is not None:
+            p = np.where(has_pixels, p, np.nan)
+            v = None if v is None else np.where(has_pixels, v, np.nan)
         values.append(p)
         var.append(v)
     array = np.array(values)

@@ -1,0 +1,265 @@
+"""One dataset through the pipeline: the numbers (through the public API) and the figures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+
+from .._atomic import atomic_write
+from ..dose import MissingMetadataError
+from ..gradient_report import element_profiles, plot_profiles
+
+__all__ = ["analyse_edx", "analyse_eels", "apply_acquisition"]
+
+_MICROSCOPE = {
+    "beam_energy_keV": "beam_energy",
+    "convergence_mrad": "convergence_angle",
+    "collection_mrad": "collection_angle",
+}
+
+
+def apply_acquisition(signal, acquisition: dict[str, Any]) -> list[str]:
+    """Fill dose and microscope fields that the file lacks from the config; names those set."""
+    filled = []
+    dose_fields = {k: v for k, v in acquisition.items() if k not in _MICROSCOPE and v is not None}
+    for name, value in dose_fields.items():
+        try:
+            signal.get_acquisition_parameter(name)
+        except MissingMetadataError:
+            signal.set_acquisition_parameters(**{name: value})
+            filled.append(name)
+    tem = signal.metadata.get_item("Acquisition_instrument.TEM", None)
+    for key, hs_name in _MICROSCOPE.items():
+        value = acquisition.get(key)
+        present = tem is not None and tem.get_item(hs_name, None) is not None
+        if value is not None and not present:
+            signal.set_microscope_parameters(**{hs_name: value})
+            filled.append(key)
+    return filled
+
+
+def _save(fig, folder: Path, name: str) -> str:
+    import matplotlib.pyplot as plt
+
+    atomic_write(folder / name, lambda p: fig.savefig(p, format="png", dpi=90))
+    plt.close(fig)
+    return name
+
+
+def _extent(signal) -> list[float] | None:
+    axes = signal.axes_manager.navigation_axes
+    if len(axes) != 2:
+        return None
+    x, y = axes[0].axis, axes[1].axis
+    return [float(x[0]), float(x[-1]), float(y[-1]), float(y[0])]
+
+
+def _map_grid(maps: dict[str, tuple[np.ndarray, np.ndarray]], extent, title: str):
+    """Figure: one column per key, the value map on top and its standard error below."""
+    import matplotlib.pyplot as plt
+
+    keys = list(maps)
+    fig, axes = plt.subplots(2, len(keys), figsize=(3.2 * len(keys), 4.6), squeeze=False)
+    for i, key in enumerate(keys):
+        value, error = maps[key]
+        for ax, data, label, cmap in (
+            (axes[0, i], value, key, "viridis"),
+            (axes[1, i], error, f"{key} standard error", "magma"),
+        ):
+            im = ax.imshow(np.atleast_2d(data), extent=extent, aspect="auto", cmap=cmap)
+            fig.colorbar(im, ax=ax)
+            ax.set_title(label, fontsize=9)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def _dose_figure(dose, flags: dict[str, Any], extent):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.5, 3))
+    im = ax.imshow(np.atleast_2d(dose.data), extent=extent, aspect="auto", cmap="magma")
+    fig.colorbar(im, ax=ax, label="dose (e/Å²)")
+    text = "; ".join(
+        f"{species}: {100 * info['flagged_fraction']:.0f} % of pixels above "
+        f"{info['critical_dose_e_per_A2']:g} e/Å²"
+        for species, info in flags.items()
+    )
+    ax.set_title(f"dose per pixel\n{text}" if text else "dose per pixel", fontsize=9)
+    return fig
+
+
+def _profiles(result, config: dict[str, Any], elements: list[str]) -> tuple[dict, Any]:
+    """Erf (or chosen model) fits per element and the multilayer thickness; numbers + figure."""
+    profile = config["profile"]
+    line = tuple(profile["line"]) if profile["mode"] == "line" else None
+    where = {"quantity": profile["quantity"], "line": line, "width": profile["width"]}
+    numbers: dict[str, Any] = {}
+    fitted = {"elements": {}, "profiles": {}, "fits": {}}
+    for element in profile["elements"] or elements:
+        try:
+            one = element_profiles(
+                result,
+                [element],
+                n_stripes=int(profile["stripes"]),
+                model=profile["model"],
+                **where,
+            )
+        except Exception as exc:  # one element's failed fit must not sink the dataset
+            numbers[element] = {"error": f"{type(exc).__name__}: {exc}"}
+            continue
+        numbers[element] = one["elements"][element]
+        for key in fitted:
+            fitted[key][element] = one[key][element]
+    thickness = None
+    element = profile["thickness_element"]
+    if element and element in elements:
+        try:
+            layered = element_profiles(
+                result, [element], model="multilayer", n_layers=None, **where
+            )
+            thickness = {"element": element, **layered["elements"][element]}
+        except Exception as exc:
+            thickness = {"element": element, "error": f"{type(exc).__name__}: {exc}"}
+    figure = (
+        plot_profiles(fitted, title=f"{profile['quantity']} profiles ({profile['model']} fits)")
+        if fitted["elements"]
+        else None
+    )
+    return {"elements": numbers, "interphase": thickness}, figure
+
+
+def analyse_eels(core_loss, low_loss, config: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """Dose, damage flags, quantification, profiles and (optionally) KL-NMF of one EELS map.
+
+    Returns the dataset's numbers and writes its figures into ``folder``; the figure file names
+    are under ``"figures"``.
+    """
+    import matplotlib.pyplot as plt
+
+    figures: list[tuple[str, str]] = []
+    filled = apply_acquisition(core_loss, config["acquisition"])
+    extent = _extent(core_loss)
+    numbers: dict[str, Any] = {"kind": "EELS", "filled_from_config": filled}
+
+    dose = core_loss.dose_per_pixel()
+    flags = {}
+    for species in config["eels"]["damage_species"]:
+        flag = core_loss.flag_damage(species)
+        flags[species] = flag.metadata.CryoSpec.Damage.as_dictionary()
+    numbers["dose"] = {
+        "e_per_A2_mean": float(np.mean(dose.data)),
+        "electrons_per_pixel": float(core_loss.electrons_per_pixel()),
+        "damage": flags,
+    }
+    if extent is not None:
+        figures.append((_save(_dose_figure(dose, flags, extent), folder, "dose.png"), "Dose"))
+
+    if low_loss is not None:
+        apply_acquisition(low_loss, config["acquisition"])
+    result = core_loss.quantify(
+        config["eels"]["edges"], low_loss=low_loss, method=config["eels"]["method"]
+    )
+    numbers["quantification"] = result.summary()
+    elements = list(result.atomic_fraction)
+    if result.t_over_lambda is not None:
+        numbers["t_over_lambda_mean"] = float(np.mean(result.t_over_lambda.data))
+    if extent is not None:
+        density = {
+            el: (result.areal_density[el].data, result.areal_density_std[el].data)
+            for el in elements
+        }
+        fraction = {
+            el: (result.atomic_fraction[el].data, result.atomic_fraction_std[el].data)
+            for el in elements
+        }
+        fig = _map_grid(density, extent, f"areal density ({result.units}) and standard error")
+        figures.append((_save(fig, folder, "areal_density.png"), "Areal densities"))
+        fig = _map_grid(fraction, extent, "atomic fraction and standard error")
+        figures.append((_save(fig, folder, "atomic_fraction.png"), "Atomic fractions"))
+
+        numbers["profiles"], fig = _profiles(result, config, elements)
+        if fig is not None:
+            figures.append((_save(fig, folder, "profiles.png"), "Profiles and fits"))
+
+    n_components = int(config["nmf"]["n_components"])
+    if n_components > 0:
+        s = core_loss.deepcopy()
+        s.decomposition_kl(n_components, signal_range=tuple(config["nmf"]["signal_range"]))
+        numbers["nmf"] = {
+            "n_components": n_components,
+            "signal_range": list(config["nmf"]["signal_range"]),
+        }
+        factors = s.get_decomposition_factors()
+        loadings = s.get_decomposition_loadings()
+        energy = factors.axes_manager.signal_axes[0].axis
+        lo, hi = config["nmf"]["signal_range"]
+        keep = (energy >= lo) & (energy <= hi)
+        fig, axes = plt.subplots(1, n_components + 1, figsize=(3.2 * (n_components + 1), 3))
+        for k in range(n_components):
+            axes[0].plot(energy[keep], factors.data[k][keep], label=f"component {k}")
+            if extent is not None:
+                axes[k + 1].imshow(loadings.data[k], extent=extent, aspect="auto")
+            axes[k + 1].set_title(f"loading {k}", fontsize=9)
+        axes[0].set(xlabel="energy loss (eV)", title="KL-NMF factors")
+        axes[0].legend(fontsize=7)
+        fig.tight_layout()
+        figures.append((_save(fig, folder, "nmf.png"), "KL-NMF components"))
+    numbers["figures"] = figures
+    return numbers
+
+
+def analyse_edx(eds, config: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """Line intensities, Cliff-Lorimer fractions with errors, and profiles of one EDX map."""
+    figures: list[tuple[str, str]] = []
+    filled = apply_acquisition(eds, config["acquisition"])
+    extent = _extent(eds)
+    numbers: dict[str, Any] = {"kind": "EDX", "filled_from_config": filled}
+    try:
+        dose = eds.dose_per_pixel()
+        numbers["dose"] = {"e_per_A2_mean": float(np.mean(dose.data))}
+    except MissingMetadataError as exc:
+        numbers["dose"] = {"missing": str(exc)}
+    lines = config["edx"]["lines"]
+    intensities = eds.line_intensities(lines)
+    numbers["line_intensity_mean"] = {
+        line: float(np.mean(m.data)) for line, m in intensities.items()
+    }
+    k_factors = config["edx"]["k_factors"]
+    if not k_factors:
+        raise ValueError(
+            "EDX quantification needs k-factors: set [edx] k_factors = { P = ..., N = ... } "
+            "in the config (cryospec has no sourced default table)"
+        )
+    quant = eds.quantify_lines(intensities, k_factors)
+    fractions, errors = quant["atomic_fraction"], quant["atomic_fraction_std"]
+    elements = list(fractions)
+    numbers["quantification"] = {
+        "method": "Cliff-Lorimer",
+        "k_factors": dict(k_factors),
+        "elements": {
+            el: {
+                "atomic_fraction_mean": float(np.nanmean(fractions[el].data)),
+                "atomic_fraction_std": float(np.nanstd(fractions[el].data)),
+                "atomic_fraction_median_standard_error": float(np.nanmedian(errors[el].data)),
+            }
+            for el in elements
+        },
+    }
+    if extent is not None:
+        fig = _map_grid(
+            {el: (fractions[el].data, errors[el].data) for el in elements},
+            extent,
+            "atomic fraction (Cliff-Lorimer) and standard error",
+        )
+        figures.append((_save(fig, folder, "atomic_fraction.png"), "Atomic fractions"))
+        result = SimpleNamespace(atomic_fraction=fractions, atomic_fraction_std=errors)
+        edx_config = {**config, "profile": {**config["profile"], "quantity": "atomic_fraction"}}
+        numbers["profiles"], fig = _profiles(result, edx_config, elements)
+        if fig is not None:
+            figures.append((_save(fig, folder, "profiles.png"), "Profiles and fits"))
+    numbers["figures"] = figures
+    return numbers

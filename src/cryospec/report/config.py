@@ -1,0 +1,131 @@
+"""The report's configuration: TOML sections with defaults, validated, written into the report.
+
+Example ``report.toml``::
+
+    [eels]
+    edges = ["Li_K", "P_L23", "O_K", "N_K"]
+    method = "model"                 # or "integration"
+
+    [acquisition]                    # used only where a file lacks the value
+    beam_current_pA = 40.0
+    dwell_time_s = 0.005
+    pixel_size_nm = 2.5
+    beam_energy_keV = 300.0
+    convergence_mrad = 10.0
+    collection_mrad = 20.0
+
+    [profile]
+    mode = "auto"                    # or "line" with line = [x0, y0, x1, y1] and width
+    quantity = "atomic_fraction"
+    model = "erf"
+    stripes = 1
+    elements = ["P", "N", "O"]       # default: every quantified element
+    thickness_element = "O"          # multilayer fit giving the interphase thickness ("" : none)
+
+    [nmf]
+    n_components = 4                 # 0: no decomposition
+    signal_range = [40.0, 90.0]
+
+    [edx]
+    lines = ["N_Ka", "O_Ka", "P_Ka"]
+    k_factors = { N = 2.0, O = 1.5, P = 1.0 }
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import tomllib
+
+__all__ = ["DEFAULTS", "config_hash", "load_config"]
+
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "eels": {
+        "edges": ["Li_K", "P_L23", "O_K", "N_K"],
+        "method": "model",
+        "damage_species": ["Li metal"],
+    },
+    "acquisition": {
+        "beam_current_pA": None,
+        "dwell_time_s": None,
+        "pixel_size_nm": None,
+        "n_frames": None,
+        "detector_gain": None,
+        "beam_energy_keV": None,
+        "convergence_mrad": None,
+        "collection_mrad": None,
+    },
+    "profile": {
+        "mode": "auto",
+        "line": None,
+        "width": None,
+        "quantity": "atomic_fraction",
+        "model": "erf",
+        "stripes": 1,
+        "elements": None,
+        "thickness_element": "O",
+    },
+    "nmf": {"n_components": 0, "signal_range": [40.0, 90.0]},
+    "edx": {"lines": None, "k_factors": None},
+}
+
+_CHOICES = {
+    ("eels", "method"): ("model", "integration"),
+    ("profile", "mode"): ("auto", "line"),
+    ("profile", "quantity"): ("atomic_fraction", "areal_density"),
+    ("profile", "model"): ("erf", "diffusion", "exponential"),
+}
+
+
+def load_config(
+    path: str | Path | None = None, overrides: dict[str, dict[str, Any]] | None = None
+) -> dict[str, dict[str, Any]]:
+    """The effective configuration: the defaults, updated with a TOML file's values, then with
+    ``overrides`` (same layout).
+
+    Raises
+    ------
+    ValueError
+        An unreadable file, an unknown section or key, or a value outside its choices.
+    """
+    config = copy.deepcopy(DEFAULTS)
+    layers = []
+    if path is not None:
+        try:
+            with open(path, "rb") as handle:
+                layers.append(tomllib.load(handle))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ValueError(f"cannot read the config {path}: {exc}") from exc
+    if overrides:
+        layers.append(overrides)
+    for given in layers:
+        for section, values in given.items():
+            if section not in config:
+                raise ValueError(f"unknown config section [{section}]; known: {', '.join(config)}")
+            if not isinstance(values, dict):
+                raise ValueError(f"[{section}] must be a table")
+            for key, value in values.items():
+                if key not in config[section]:
+                    raise ValueError(
+                        f"unknown key {key!r} in [{section}]; known: {', '.join(config[section])}"
+                    )
+                choices = _CHOICES.get((section, key))
+                if choices and value not in choices:
+                    raise ValueError(f"[{section}] {key} must be one of {choices}, got {value!r}")
+                config[section][key] = copy.deepcopy(value)
+    profile = config["profile"]
+    if profile["mode"] == "line" and (profile["line"] is None or profile["width"] is None):
+        raise ValueError("[profile] mode = 'line' needs line = [x0, y0, x1, y1] and width")
+    if int(config["nmf"]["n_components"]) < 0:
+        raise ValueError("[nmf] n_components must be >= 0")
+    return config
+
+
+def config_hash(config: dict[str, Any]) -> str:
+    """A short digest of the effective configuration (a dataset is redone when it changes)."""
+    text = json.dumps(config, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
