@@ -1,7 +1,14 @@
-"""The one place where kernels meet Dask: the signal axis in one chunk, navigation chunked."""
+"""The one place where kernels meet Dask: the signal axis in one chunk, navigation chunked.
+
+The chunking policy: every spectrum whole in one chunk (the energy axis is never split: the
+kernels need whole spectra, and a split axis makes every operation rechunk), navigation chunks
+of whole rows sized to a memory budget (:func:`default_memory_budget` unless given).
+"""
 
 from __future__ import annotations
 
+import logging
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -9,7 +16,73 @@ import dask.array as da
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["is_lazy_array", "map_spectra", "nav_aligned", "signal_axis_in_one_chunk"]
+__all__ = [
+    "default_memory_budget",
+    "is_lazy_array",
+    "map_spectra",
+    "nav_aligned",
+    "nav_reduce",
+    "signal_axis_in_one_chunk",
+    "spectral_chunks",
+    "spectral_rechunk",
+]
+
+_logger = logging.getLogger(__name__)
+
+
+def default_memory_budget() -> int:
+    """Bytes per chunk: 1/16 of the available memory shared by the worker threads, between
+    16 MB and 256 MB (a few chunks per thread are in flight, each with its intermediates)."""
+    import os
+
+    try:
+        import psutil
+
+        available = psutil.virtual_memory().available
+    except ImportError:  # pragma: no cover - psutil comes with distributed
+        available = 4 * 2**30
+    threads = os.cpu_count() or 1
+    return int(np.clip(available / (16 * threads), 16 * 2**20, 256 * 2**20))
+
+
+def spectral_chunks(
+    shape: tuple[int, ...], itemsize: int, memory_budget: int | None = None
+) -> tuple[int, ...]:
+    """Chunk shape for a (..., rows, columns, channels) array under the policy.
+
+    Raises
+    ------
+    ValueError
+        When the budget cannot hold one row of spectra (columns x channels).
+    """
+    budget = default_memory_budget() if memory_budget is None else int(memory_budget)
+    if len(shape) == 1:
+        return tuple(shape)
+    row_bytes = int(shape[-2]) * int(shape[-1]) * itemsize if len(shape) >= 2 else 0
+    if budget < row_bytes:
+        raise ValueError(
+            f"a memory budget of {budget / 2**20:.1f} MB cannot hold one row of spectra "
+            f"({shape[-2]} x {shape[-1]} channels = {row_bytes / 2**20:.1f} MB): give at least "
+            f"{row_bytes / 2**20:.1f} MB (memory_budget in bytes), or crop or bin the map"
+        )
+    if len(shape) == 2:  # a line of spectra: chunks along it
+        return (max(1, min(shape[0], budget // (shape[-1] * itemsize))), shape[-1])
+    rows = max(1, min(int(shape[-3]), budget // row_bytes))
+    outer = (1,) * (len(shape) - 3)  # frames or other leading axes: one at a time
+    return (*outer, rows, int(shape[-2]), int(shape[-1]))
+
+
+def spectral_rechunk(data: da.Array, memory_budget: int | None = None) -> da.Array:
+    """Apply the policy to a Dask array; a split energy axis is mended with a warning."""
+    if len(data.chunks[-1]) > 1:
+        message = (
+            f"the energy axis was split into {len(data.chunks[-1])} chunks; rechunking so that "
+            "every spectrum is whole (store the data chunked that way to avoid this cost)"
+        )
+        warnings.warn(message, UserWarning, stacklevel=3)
+        _logger.warning(message)
+    target = spectral_chunks(data.shape, data.dtype.itemsize, memory_budget)
+    return data.rechunk(target)
 
 
 def is_lazy_array(data: Any) -> bool:
@@ -18,16 +91,43 @@ def is_lazy_array(data: Any) -> bool:
 
 
 def signal_axis_in_one_chunk(data: da.Array) -> da.Array:
-    """Rechunk so that the last (signal) axis is a single chunk; navigation chunks are kept."""
+    """Rechunk so that the last (signal) axis is a single chunk, with a warning when it was
+    split (each such call costs a rechunk); navigation chunks are kept."""
     if len(data.chunks[-1]) == 1:
         return data
+    message = (
+        f"the energy axis is split into {len(data.chunks[-1])} chunks; rechunking so that every "
+        "spectrum is whole. Load with cryospec.load(..., lazy=True) or call "
+        "s.rechunk_spectral() once to avoid this cost."
+    )
+    warnings.warn(message, UserWarning, stacklevel=3)
+    _logger.warning(message)
     return data.rechunk({data.ndim - 1: -1})
 
 
-def nav_aligned(values: NDArray, like: da.Array) -> da.Array:
-    """A per-pixel array ``(*nav, k)`` as a Dask array chunked like ``like``'s navigation."""
+def nav_aligned(values: NDArray | da.Array, like: da.Array) -> da.Array:
+    """A per-pixel array ``(*nav, k)`` as a Dask array chunked like ``like``'s navigation
+    (a Dask array, e.g. a lazy low loss, is rechunked, never computed)."""
+    if is_lazy_array(values):
+        return values.rechunk((*like.chunks[:-1], (values.shape[-1],)))
     values = np.asarray(values)
     return da.from_array(values, chunks=(*like.chunks[:-1], (values.shape[-1],)))
+
+
+def nav_reduce(kernel: Callable[..., NDArray], data: NDArray | da.Array, **kwargs: Any) -> NDArray:
+    """``kernel(spectra) -> (...)``, one value per pixel, block by block for a Dask array; the
+    (navigation-sized) result comes back in memory."""
+    if not is_lazy_array(data):
+        return np.asarray(kernel(data, **kwargs))
+    data = signal_axis_in_one_chunk(data)
+    out = da.map_blocks(
+        lambda block: np.asarray(kernel(block, **kwargs))[..., None],
+        data,
+        dtype=float,
+        chunks=(*data.chunks[:-1], (1,)),
+        meta=np.empty((0,) * data.ndim, dtype=float),
+    )
+    return out.compute()[..., 0]
 
 
 def map_spectra(
@@ -47,6 +147,8 @@ def map_spectra(
     block (``map_blocks``, signal axis in one chunk), with the per-pixel arrays ``(*nav, k)``
     cut into matching navigation blocks, so nothing is gathered in memory.
     """
+    if not is_lazy_array(data) and any(is_lazy_array(p) for p in per_pixel):
+        data = da.from_array(data, chunks=spectral_chunks(data.shape, data.dtype.itemsize))
     if not is_lazy_array(data):
         n_pixels = int(np.prod(data.shape[:-1]))
         if max_pixels is None or n_pixels <= max_pixels or data.ndim < 2:

@@ -9,7 +9,13 @@ __all__ = ["load"]
 _CRYO_TYPES = {"EELS": "CryoEELS", "TEM EELS": "CryoEELS", "EDS_TEM": "CryoEDS_TEM"}
 
 
-def load(path: str | Path, lazy: bool = False, signal_type: str | None = None, **kwargs):
+def load(
+    path: str | Path,
+    lazy: bool = False,
+    signal_type: str | None = None,
+    memory_budget: int | None = None,
+    **kwargs,
+):
     """Read a file with HyperSpy and give EELS and EDX signals their cryospec class.
 
     Parameters
@@ -18,6 +24,10 @@ def load(path: str | Path, lazy: bool = False, signal_type: str | None = None, *
         Any file rosettasciio reads (``.hspy``, ``.zspy``, ``.dm3``, ``.dm4``, ``.emd``, ``.msa``).
     lazy : bool
         Open the data lazily (Dask).
+    memory_budget : int, optional
+        Lazy only: bytes per chunk (default from the available memory). Every spectrum is kept
+        whole in one chunk and the navigation is chunked in whole rows within the budget
+        (:meth:`CryoSignalMixin.rechunk_spectral`).
     signal_type : str, optional
         Force a signal type (``"CryoEELS"`` or ``"CryoEDS_TEM"``); by default EELS becomes
         ``CryoEELS`` and EDS_TEM becomes ``CryoEDS_TEM``, other signals are left as read.
@@ -59,4 +69,6 @@ def load(path: str | Path, lazy: bool = False, signal_type: str | None = None, *
                 f"{file}: signal type {signal_type!r} needs one signal dimension, the file holds "
                 f"{s.axes_manager.signal_dimension}"
             )
+        if lazy and s.axes_manager.signal_dimension == 1 and hasattr(s, "rechunk_spectral"):
+            s.rechunk_spectral(memory_budget)
     return loaded

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from hyperspy.signal import BaseSignal
 
-from .._chunks import is_lazy_array, map_spectra
+from .._chunks import is_lazy_array, map_spectra, signal_axis_in_one_chunk
 from ..background import (
     DEFAULT_LCPL_EXPONENTS,
     MODELS,
@@ -237,7 +237,7 @@ def _microscope(signal) -> tuple[float, float, float]:
     return values[0], values[1], values[2]
 
 
-def _low_loss_array(signal, low_loss) -> tuple[np.ndarray, np.ndarray]:
+def _low_loss_array(signal, low_loss) -> tuple[Any, np.ndarray]:
     ll_axis = low_loss.axes_manager.signal_axes[0]
     if not ll_axis.is_uniform:
         raise ValueError("the low loss needs a uniform energy axis")
@@ -246,8 +246,10 @@ def _low_loss_array(signal, low_loss) -> tuple[np.ndarray, np.ndarray]:
             f"the low loss has navigation shape {low_loss.axes_manager.navigation_shape}, the "
             f"core loss {signal.axes_manager.navigation_shape}: they must match pixel by pixel"
         )
-    data = low_loss.data.compute() if low_loss._lazy else low_loss.data
-    return np.asarray(data, dtype=float), np.asarray(ll_axis.axis, dtype=float)
+    if low_loss._lazy:  # stays lazy: read block by block beside the core loss
+        data = signal_axis_in_one_chunk(low_loss.data)
+        return data.astype(float), np.asarray(ll_axis.axis, dtype=float)
+    return np.asarray(low_loss.data, dtype=float), np.asarray(ll_axis.axis, dtype=float)
 
 
 def subtract_background(

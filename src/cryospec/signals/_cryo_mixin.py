@@ -421,6 +421,22 @@ class CryoSignalMixin:
         )
         return replaced_map if inplace else (out, replaced_map)
 
+    def rechunk_spectral(self, memory_budget: int | None = None) -> None:
+        """Rechunk a lazy signal in place under cryospec's policy: every spectrum whole in one
+        chunk, navigation chunks of whole rows within ``memory_budget`` bytes (default: from
+        the available memory, :func:`cryospec._chunks.default_memory_budget`).
+
+        Raises
+        ------
+        ValueError
+            For a signal in memory, or a budget that cannot hold one row of spectra.
+        """
+        from .._chunks import spectral_rechunk
+
+        if not self._lazy:
+            raise ValueError("rechunk_spectral applies to lazy signals (s = s.as_lazy())")
+        self.data = spectral_rechunk(self.data, memory_budget)
+
     def _energy_mask(self, signal_range: tuple[float, float] | None) -> np.ndarray:
         """Channels inside ``signal_range`` (all when None); a range off the axis is an error."""
         energy = np.asarray(self.axes_manager.signal_axes[0].axis)
@@ -514,7 +530,7 @@ class CryoSignalMixin:
             return np.clip(block, 0.0, None) if negative == "clip" else block
 
         if self._lazy:
-            data = data.rechunk({1: -1})
+            data = signal_axis_in_one_chunk(data)
             bounds = np.cumsum((0, *data.chunks[0]))
 
             def blocks():

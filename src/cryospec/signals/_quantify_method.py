@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from hyperspy.signal import BaseSignal
 
-from .._chunks import is_lazy_array, map_spectra
+from .._chunks import is_lazy_array, map_spectra, nav_reduce
 from ..cross_sections import partial_cross_section
 from ..dose import MissingMetadataError
 from ..edges import get_edge
@@ -150,15 +150,18 @@ class QuantificationResult:
         return stacked
 
 
-def _plasmon_energy(ll_data: np.ndarray, ll_energy: np.ndarray) -> float:
-    """Median energy of the low-loss maximum above 3 eV (the first plasmon)."""
+def _plasmon_peak(spectra: np.ndarray, ll_energy: np.ndarray) -> np.ndarray:
     above = ll_energy > 3.0
-    peak = ll_energy[above][np.argmax(ll_data[..., above], axis=-1)]
-    return float(np.median(peak))
+    return ll_energy[above][np.argmax(spectra[..., above], axis=-1)]
 
 
-def _t_over_lambda(signal, ll_data: np.ndarray, ll_energy: np.ndarray) -> BaseSignal:
-    tau = log_ratio_thickness(ll_data, ll_energy)
+def _plasmon_energy(ll_data, ll_energy: np.ndarray) -> float:
+    """Median energy of the low-loss maximum above 3 eV (the first plasmon)."""
+    return float(np.median(nav_reduce(_plasmon_peak, ll_data, ll_energy=ll_energy)))
+
+
+def _t_over_lambda(signal, ll_data, ll_energy: np.ndarray) -> BaseSignal:
+    tau = nav_reduce(log_ratio_thickness, ll_data, energy=ll_energy)
     out = signal._get_navigation_signal(data=tau if tau.ndim else tau.reshape(1))
     out.metadata.General.title = "t/lambda (log-ratio)"
     return out
@@ -222,6 +225,18 @@ def _overlap_edges(signal, names, overlap_edges) -> list[str]:
     return [edge for element, edge in TRANSITION_METAL_M23.items() if element in declared]
 
 
+def _zero_loss_centre(spectra: np.ndarray, energy: np.ndarray) -> np.ndarray:
+    return zero_loss_peak(spectra, energy)[0]
+
+
+def _rows(data, pick: np.ndarray) -> np.ndarray:
+    """The spectra of the flat pixel indices ``pick`` (only those are read of a lazy array)."""
+    index = np.unravel_index(pick, data.shape[:-1])
+    if is_lazy_array(data):
+        return np.stack([np.asarray(data[i].compute()) for i in zip(*index, strict=True)])
+    return np.asarray(data[index])
+
+
 def _warn_if_m_edges_hide_under_li_k(kernel_args, data, incident, ll_data) -> None:
     """Warn when the M2,3 edges of Mn, Fe, Co or Ni seem to lie under Li K.
 
@@ -229,15 +244,13 @@ def _warn_if_m_edges_hide_under_li_k(kernel_args, data, incident, ll_data) -> No
     above its onset left out, with and without the four M2,3 shapes. Their delayed maxima
     improve the fit only when the edges are there (a likelihood-ratio test on the deviance).
     """
-    flat = data.reshape(-1, data.shape[-1])
-    pick = np.unique(np.linspace(0, flat.shape[0] - 1, min(64, flat.shape[0])).astype(int))
-    sample = flat[pick]
-    if is_lazy_array(sample):
-        sample = sample.compute()
+    n_pixels = int(np.prod(data.shape[:-1]))
+    pick = np.unique(np.linspace(0, n_pixels - 1, min(64, n_pixels)).astype(int))
+    sample = _rows(data, pick)
     args = {
         "microscope": kernel_args["microscope"],
         "incident": incident.reshape(-1)[pick],
-        "low_loss": None if ll_data is None else ll_data.reshape(-1, ll_data.shape[-1])[pick],
+        "low_loss": None if ll_data is None else _rows(ll_data, pick),
         "low_loss_energy": kernel_args["ll_energy"],
         "near_edge_eV": {"Li_K": 3.0},
         "anchor_windows": kernel_args["anchor_windows"],
@@ -303,7 +316,7 @@ def quantify(
     ll_data = ll_energy = None
     if low_loss is not None:
         ll_data, ll_energy = _low_loss_array(signal, low_loss)
-        centre, _ = zero_loss_peak(ll_data, ll_energy)
+        centre = nav_reduce(_zero_loss_centre, ll_data, energy=ll_energy)
         worst = float(np.max(np.abs(centre)))
         if worst > max(1.0, 3 * (ll_energy[1] - ll_energy[0])):
             raise ValueError(
@@ -311,7 +324,7 @@ def quantify(
                 "from 0 eV; align it first (core_loss.align_zero_loss(low_loss))"
             )
         ll_gain = low_loss.detector_gain() if hasattr(low_loss, "detector_gain") else gain
-        incident = ll_data.sum(axis=-1) / ll_gain
+        incident = nav_reduce(np.sum, ll_data, axis=-1) / ll_gain
         units = "atoms/nm²"
     else:
         try:
@@ -450,17 +463,18 @@ def _integration(
             kwargs.update(preceding_edges=preceding, low_loss=low_loss)
         subtracted, fit = signal.subtract_background(entry.name, **kwargs)
         window = (energy >= lo) & (energy <= hi)
-        data = subtracted.data[..., window]
-        counts = signal.data[..., window]
-        if is_lazy_array(data):
-            data, counts = data.compute(), counts.compute()
-        electrons = np.asarray(data).sum(-1) / gain
-        var = gain * np.clip(counts, 0, None).sum(-1) + fit.window_sum_variance(lo, hi)
+        net = subtracted.data[..., window].sum(-1)
+        counts = np.clip(signal.data[..., window], 0, None).sum(-1)
+        if is_lazy_array(net):
+            net, counts = net.compute(), counts.compute()
+        electrons = np.asarray(net) / gain
+        var = gain * counts + fit.window_sum_variance(lo, hi)
         var = var / gain**2
         sigma = partial_cross_section(entry, (lo, hi), beam, collection, convergence)
         if ll_data is not None:
             ll_gain = low_loss.detector_gain() if hasattr(low_loss, "detector_gain") else gain
-            reach = ll_data[..., ll_energy <= (hi - lo)].sum(-1) / ll_gain
+            reach = ll_data[..., ll_energy <= (hi - lo)].sum(-1)
+            reach = (reach.compute() if is_lazy_array(reach) else reach) / ll_gain
         else:
             reach = incident
         scale = reach * sigma * BARN_NM2

@@ -143,7 +143,6 @@ class CryoEDSTEMSpectrum(CryoSignalMixin, EDSTEMSpectrum):
             for name in family.keys():
                 if family[name]["weight"] > 0.01:
                     others_all[f"{element}_{name}"] = float(family[name]["energy (keV)"])
-        data = self.data.compute() if self._lazy else np.asarray(self.data)
         out = {}
         fwhm_of = {line: fwhm_keV(centre, float(resolution)) for line, centre in known.items()}
         for line, centre in known.items():
@@ -154,6 +153,15 @@ class CryoEDSTEMSpectrum(CryoSignalMixin, EDSTEMSpectrum):
                 )
             if centre >= float(beam):
                 raise ValueError(f"{line} ({centre:g} keV) is not excited by a {beam} keV beam")
+        # Only the channels within 6 FWHM of a requested line are read (all windows lie there):
+        # a small part of a lazy cube.
+        near = np.zeros(energy.size, dtype=bool)
+        for line, centre in known.items():
+            near |= np.abs(energy - centre) <= 6.0 * fwhm_of[line]
+        first, last = int(np.argmax(near)), int(near.size - np.argmax(near[::-1]))
+        energy = energy[first:last]
+        data = self.data[..., first:last]
+        data = data.compute() if self._lazy else np.asarray(data)
         # Lines closer than 3 FWHM to a neighbour are fitted together (N Ka beside O Ka).
         ordered = sorted(known, key=known.get)
         groups: list[list[str]] = []

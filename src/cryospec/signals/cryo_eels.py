@@ -359,11 +359,12 @@ class CryoEELSSpectrum(CryoSignalMixin, EELSSpectrum):
         (core_loss, low_loss, shift)
             The aligned copies and the map of the zero-loss centre before alignment (eV).
         """
+        from .._chunks import nav_reduce
         from ..quantify import zero_loss_peak
         from ._background_method import _low_loss_array
 
         ll_data, ll_energy = _low_loss_array(self, low_loss)
-        centre, _ = zero_loss_peak(ll_data, ll_energy)
+        centre = nav_reduce(lambda b: zero_loss_peak(b, ll_energy)[0], ll_data)
         core, ll = self.deepcopy(), low_loss.deepcopy()
         ll.align_zero_loss_peak(
             also_align=[core], subpixel=True, print_stats=False, show_progressbar=False
