@@ -166,3 +166,39 @@ def test_local_cluster_gives_the_threaded_numbers(data):
             distributed.areal_density[el].data, threaded.areal_density[el].data
         )
     np.testing.assert_array_equal(distributed_background, background)
+
+
+def test_quantify_command_on_a_scheduler_gives_the_same_numbers(data, tmp_path):
+    import json
+
+    from dask.distributed import LocalCluster
+
+    from cryospec.cli import main
+
+    core_loss, low_loss, _ = data
+    core_loss.save(tmp_path / "cl.zspy")
+    low_loss.save(tmp_path / "ll.zspy")
+    base = ["quantify", str(tmp_path / "cl.zspy"), "--low-loss", str(tmp_path / "ll.zspy")]
+    base += ["--edges", "Li_K,P_L23,O_K"]
+    assert main([*base, "--out", str(tmp_path / "threads")]) == 0
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        code = main(
+            [*base, "--out", str(tmp_path / "cluster"), "--scheduler", cluster.scheduler_address]
+        )
+    assert code == 0
+    threads = json.loads((tmp_path / "threads" / "quantification.json").read_text())
+    on_cluster = json.loads((tmp_path / "cluster" / "quantification.json").read_text())
+    for el, values in threads["elements"].items():
+        for key, value in values.items():
+            assert on_cluster["elements"][el][key] == pytest.approx(value, rel=1e-5), (el, key)
+
+
+def test_a_cluster_needs_zarr_inputs(data, tmp_path, capsys):
+    from cryospec.cli import main
+
+    data[0].save(tmp_path / "cl.hspy")
+    args = ["quantify", str(tmp_path / "cl.hspy"), "--edges", "Li_K", "--out", str(tmp_path)]
+    assert main([*args, "--scheduler", "tcp://127.0.0.1:1"]) == 2
+    assert "Zarr (.zspy)" in capsys.readouterr().err

@@ -114,6 +114,10 @@ def nav_aligned(values: NDArray | da.Array, like: da.Array) -> da.Array:
     return da.from_array(values, chunks=(*like.chunks[:-1], (values.shape[-1],)))
 
 
+def _reduce_block(block: NDArray, kernel: Callable[..., NDArray], kwargs: dict) -> NDArray:
+    return np.asarray(kernel(block, **kwargs), dtype=float)[..., None]
+
+
 def nav_reduce(kernel: Callable[..., NDArray], data: NDArray | da.Array, **kwargs: Any) -> NDArray:
     """``kernel(spectra) -> (...)``, one value per pixel, block by block for a Dask array; the
     (navigation-sized) result comes back in memory."""
@@ -121,8 +125,10 @@ def nav_reduce(kernel: Callable[..., NDArray], data: NDArray | da.Array, **kwarg
         return np.asarray(kernel(data, **kwargs))
     data = signal_axis_in_one_chunk(data)
     out = da.map_blocks(
-        lambda block: np.asarray(kernel(block, **kwargs))[..., None],
+        _reduce_block,
         data,
+        kernel=kernel,
+        kwargs=kwargs,
         dtype=float,
         chunks=(*data.chunks[:-1], (1,)),
         meta=np.empty((0,) * data.ndim, dtype=float),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 import time
@@ -34,6 +35,11 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_quantify(args: argparse.Namespace) -> int:
+    with _scheduler(args):
+        return _quantify(args)
+
+
+def _quantify(args: argparse.Namespace) -> int:
     import json
 
     from ._atomic import atomic_write, atomic_write_text
@@ -76,6 +82,11 @@ def _cmd_quantify(args: argparse.Namespace) -> int:
 
 
 def _cmd_profile(args: argparse.Namespace) -> int:
+    with _scheduler(args):
+        return _profile(args)
+
+
+def _profile(args: argparse.Namespace) -> int:
     import json
 
     from ._atomic import atomic_write, atomic_write_text
@@ -128,18 +139,40 @@ def _cmd_profile(args: argparse.Namespace) -> int:
     return 0
 
 
+@contextlib.contextmanager
+def _scheduler(args: argparse.Namespace):
+    """A Dask client for the command when ``--scheduler ADDRESS`` is given (its workers must
+    see the same files); Dask's threads otherwise."""
+    if not getattr(args, "scheduler", None):
+        yield None
+        return
+    for path in (args.input, args.low_loss):
+        if path is not None and Path(path).suffix != ".zspy":
+            raise ValueError(
+                f"{path}: on a Dask cluster the workers read the data themselves, which needs "
+                "Zarr (.zspy); HDF5 and the other formats cannot be shared. Convert once: "
+                "hs.load(path, lazy=True).save('map.zspy')"
+            )
+    from dask.distributed import Client
+
+    with Client(args.scheduler) as client:
+        yield client
+
+
 def _load_inputs(args: argparse.Namespace):
     """Core loss, optional low loss and the edge list of the quantify and profile commands."""
     from . import io
 
-    core_loss = _load_eels(io, args.input)
-    low_loss = _load_eels(io, args.low_loss) if args.low_loss else None
+    lazy = bool(args.lazy or args.scheduler)
+    budget = None if args.memory_budget is None else int(args.memory_budget * 2**20)
+    core_loss = _load_eels(io, args.input, lazy, budget)
+    low_loss = _load_eels(io, args.low_loss, lazy, budget) if args.low_loss else None
     edges = [e.strip() for e in args.edges.split(",") if e.strip()]
     return core_loss, low_loss, edges
 
 
-def _load_eels(io, path):
-    signal = io.load(path)
+def _load_eels(io, path, lazy=False, memory_budget=None):
+    signal = io.load(path, lazy=lazy, memory_budget=memory_budget if lazy else None)
     if isinstance(signal, list):
         raise ValueError(f"{path} holds {len(signal)} signals; give a file with one spectrum image")
     if signal.axes_manager.signal_dimension != 1:
@@ -190,6 +223,23 @@ def _cmd_edges(args: argparse.Namespace) -> int:
             f"{', '.join(e.overlaps) or '-'}"
         )
     return 0
+
+
+def _add_dask_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--lazy", action="store_true", help="read the data out of core (Dask), chunk by chunk"
+    )
+    parser.add_argument(
+        "--memory-budget",
+        type=float,
+        metavar="MB",
+        help="memory per chunk for --lazy (default: from the available memory)",
+    )
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on an existing Dask cluster (tcp://host:8786); implies --lazy",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -243,6 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
     quantify.add_argument("--beam-energy", type=float, help="keV, if the file lacks it")
     quantify.add_argument("--convergence-angle", type=float, help="mrad, if the file lacks it")
     quantify.add_argument("--collection-angle", type=float, help="mrad, if the file lacks it")
+    _add_dask_arguments(quantify)
     quantify.set_defaults(func=_cmd_quantify)
 
     profile = sub.add_parser(
@@ -272,6 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     profile.add_argument("--detector-gain", type=float, help="counts per electron")
     profile.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder")
+    _add_dask_arguments(profile)
     profile.set_defaults(func=_cmd_profile)
 
     report = sub.add_parser(

@@ -360,11 +360,11 @@ class CryoEELSSpectrum(CryoSignalMixin, EELSSpectrum):
             The aligned copies and the map of the zero-loss centre before alignment (eV).
         """
         from .._chunks import nav_reduce
-        from ..quantify import zero_loss_peak
         from ._background_method import _low_loss_array
+        from ._quantify_method import _zero_loss_centre
 
         ll_data, ll_energy = _low_loss_array(self, low_loss)
-        centre = nav_reduce(lambda b: zero_loss_peak(b, ll_energy)[0], ll_data)
+        centre = nav_reduce(_zero_loss_centre, ll_data, energy=ll_energy)
         core, ll = self.deepcopy(), low_loss.deepcopy()
         ll.align_zero_loss_peak(
             also_align=[core], subpixel=True, print_stats=False, show_progressbar=False
