@@ -32,7 +32,7 @@ _logger = logging.getLogger(__name__)
 
 def default_memory_budget() -> int:
     """Bytes per chunk: 1/16 of the available memory shared by the worker threads, between
-    16 MB and 256 MB (a few chunks per thread are in flight, each with its intermediates)."""
+    16 MB and 64 MB (a few chunks per thread are in flight, each with its intermediates)."""
     import os
 
     try:
@@ -42,7 +42,7 @@ def default_memory_budget() -> int:
     except ImportError:  # pragma: no cover - psutil comes with distributed
         available = 4 * 2**30
     threads = os.cpu_count() or 1
-    return int(np.clip(available / (16 * threads), 16 * 2**20, 256 * 2**20))
+    return int(np.clip(available / (16 * threads), 16 * 2**20, 64 * 2**20))
 
 
 def spectral_chunks(
@@ -136,6 +136,32 @@ def nav_reduce(kernel: Callable[..., NDArray], data: NDArray | da.Array, **kwarg
     return out.compute()[..., 0]
 
 
+class _InPieces:
+    """A kernel applied to a block in pieces of at most ``max_pixels`` pixels (a picklable
+    wrapper, so that it travels to Dask workers)."""
+
+    def __init__(self, kernel: Callable[..., NDArray], max_pixels: int):
+        self.kernel, self.max_pixels = kernel, int(max_pixels)
+
+    def __call__(self, block: NDArray, *per_pixel: NDArray, **kwargs: Any) -> NDArray:
+        nav = block.shape[:-1]
+        n_pixels = int(np.prod(nav))
+        if n_pixels <= self.max_pixels:
+            return self.kernel(block, *per_pixel, **kwargs)
+        flat = block.reshape(n_pixels, block.shape[-1])
+        extra = [p.reshape(n_pixels, p.shape[-1]) for p in per_pixel]
+        pieces = [
+            self.kernel(
+                flat[i : i + self.max_pixels],
+                *(p[i : i + self.max_pixels] for p in extra),
+                **kwargs,
+            )
+            for i in range(0, n_pixels, self.max_pixels)
+        ]
+        out = np.concatenate(pieces, axis=0)
+        return out.reshape(*nav, out.shape[-1])
+
+
 def map_spectra(
     kernel: Callable[..., NDArray],
     data: NDArray | da.Array,
@@ -151,7 +177,8 @@ def map_spectra(
     many pixels (for kernels whose intermediates are many times the data; the blocks run on
     Dask's threads and the result comes back in memory). For a Dask array it runs block by
     block (``map_blocks``, signal axis in one chunk), with the per-pixel arrays ``(*nav, k)``
-    cut into matching navigation blocks, so nothing is gathered in memory.
+    cut into matching navigation blocks, so nothing is gathered in memory; with ``max_pixels``
+    each block is processed in pieces of at most that many pixels.
     """
     if not is_lazy_array(data) and any(is_lazy_array(p) for p in per_pixel):
         data = da.from_array(data, chunks=spectral_chunks(data.shape, data.dtype.itemsize))
@@ -164,6 +191,8 @@ def map_spectra(
         return map_spectra(kernel, lazy, *per_pixel, n_out=n_out, dtype=dtype, **kwargs).compute()
     data = signal_axis_in_one_chunk(data)
     extra = [nav_aligned(p, data) for p in per_pixel]
+    if max_pixels is not None:
+        kernel = _InPieces(kernel, max_pixels)
     return da.map_blocks(
         kernel,
         data,

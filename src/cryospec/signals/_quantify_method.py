@@ -238,7 +238,8 @@ def _rows(data, pick: np.ndarray) -> np.ndarray:
 
 
 def _warn_if_m_edges_hide_under_li_k(kernel_args, data, incident, ll_data) -> None:
-    """Warn when the M2,3 edges of Mn, Fe, Co or Ni seem to lie under Li K.
+    """Warn when the M2,3 edges of Mn, Fe, Co or Ni seem to lie under Li K (with a low loss
+    only: without it the plural-scattering replica of Li K mimics their delayed maxima).
 
     On a sample of at most 64 pixels, Li K alone is fitted over 40-128 eV with only 3 eV
     above its onset left out, with and without the four M2,3 shapes. Their delayed maxima
@@ -378,8 +379,15 @@ def quantify(
         exponent, deviance = packed[..., j + j * j], packed[..., j + j * j + 1]
         for i, name in enumerate(overlaps):
             overlap_maps[name] = packed[..., j + j * j + 2 + i]
-        if "Li_K" in names and not overlaps:
+        if "Li_K" in names and not overlaps and ll_data is not None:
             _warn_if_m_edges_hide_under_li_k(kernel_args, signal.data / gain, incident, ll_data)
+        elif "Li_K" in names and not overlaps:
+            # The plural-scattering replica of Li K (one plasmon energy up) has the delayed
+            # shape of an M2,3 edge: without the low loss the two cannot be told apart.
+            _logger.info(
+                "no low loss: the check for undeclared Mn/Fe/Co/Ni M2,3 edges under Li K is "
+                "skipped (plural scattering of Li K would look like them)"
+            )
     else:
         density, variance = _integration(
             signal,

@@ -214,7 +214,8 @@ class CryoEELSSpectrum(CryoSignalMixin, EELSSpectrum):
             Model fit: edges fitted alongside but not quantified. By default, with Li K, the
             M2,3 edges of the transition metals declared in ``metadata.Sample.elements``
             (``s.add_elements(("Mn", "Co", "Ni"))``); when none is declared and adding them
-            improves the fit markedly, a warning says so.
+            improves the fit markedly, a warning says so (checked with a low loss only: without
+            it the plural-scattering replica of Li K looks like those edges).
         background_windows_eV : list of (float, float), optional
             Model fit: the background windows below every edge (default: the lowest edge's).
         fit_range_eV : (float, float), optional
