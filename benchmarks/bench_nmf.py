@@ -181,7 +181,7 @@ def main():
     parser.add_argument("--shape", type=int, nargs=2, default=(32, 64))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--large", type=int, nargs=3, default=(256, 256, 2048))
-    parser.add_argument("--rows-per-block", type=int, default=2)
+    parser.add_argument("--rows-per-block", type=int, default=1)
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--skip-large", action="store_true")
     parser.add_argument("--skip-small", action="store_true", help="only part 2 (clean RSS)")

@@ -536,8 +536,13 @@ def _write_report(out: Path, shape, seed: int, k_factors: dict, show_progressbar
     from .report import run_report
 
     inputs = out / "inputs"
-    core_loss, low_loss, _ = li_lipon(shape=shape, seed=seed)
+    core_loss, low_loss, truth = li_lipon(shape=shape, seed=seed)
     eds, _ = li_lipon_eds(shape=shape, seed=seed)
+    references = {}
+    for name, ref in truth.phase_references().items():
+        path = out / "references" / f"{name}.hspy"
+        atomic_write(path, lambda p, r=ref: r.save(p, overwrite=True))
+        references[name] = str(path)
     for name, signal in (
         ("li_lipon.hspy", core_loss),
         ("li_lipon_low_loss.hspy", low_loss),
@@ -550,7 +555,7 @@ def _write_report(out: Path, shape, seed: int, k_factors: dict, show_progressbar
         show_progressbar=show_progressbar,
         config_overrides={
             "edx": {"lines": ["N_Ka", "O_Ka", "P_Ka"], "k_factors": dict(k_factors)},
-            "nmf": {"n_components": 4},
+            "nmf": {"n_components": 4, "references": references},
         },
         extra_links=[("truth.html", "The same data against the ground truth of the simulation")],
     )

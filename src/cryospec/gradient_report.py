@@ -11,7 +11,19 @@ import numpy as np
 
 from .signals.cryo_profile import auto_profile, line_profile
 
-__all__ = ["element_profiles", "plot_profiles"]
+__all__ = ["common_direction", "element_profiles", "plot_profiles"]
+
+
+def common_direction(maps) -> np.ndarray:
+    """One direction across the interface for several maps: the dominant gradient direction of
+    all of them together (each normalised to its range), pointing along +x (columns) or, for an
+    interface along the columns, +y, so that the distance grows with the map's coordinate."""
+    from .profiles import auto_direction
+
+    stack = np.stack([np.asarray(m.data, dtype=float) for m in maps])
+    direction = auto_direction(stack)
+    dominant = int(np.argmax(np.abs(direction)))
+    return direction if direction[dominant] > 0 else -direction
 
 
 def element_profiles(
@@ -24,6 +36,7 @@ def element_profiles(
     model: str = "erf",
     n_layers: int | None = 1,
     probe_sigma: float = 0.0,
+    direction: tuple[float, float] | None = None,
 ) -> dict[str, Any]:
     """Profile and fit every element's map of a :class:`QuantificationResult`.
 
@@ -42,6 +55,10 @@ def element_profiles(
         Parallel profiles for region statistics.
     model, n_layers, probe_sigma
         See :meth:`CryoProfile.fit_gradient`.
+    direction : (float, float), optional
+        Automatic mode: the direction across the interface, (column, row). By default one
+        direction for all elements (:func:`common_direction`), so that every profile shares
+        the same distance axis.
 
     Returns
     -------
@@ -57,6 +74,8 @@ def element_profiles(
     errors = getattr(result, f"{quantity}_std")
     elements = list(maps) if elements is None else elements
     out: dict[str, Any] = {"elements": {}, "profiles": {}, "fits": {}}
+    if line is None and direction is None:
+        direction = common_direction([maps[el] for el in maps])
     for element in elements:
         if element not in maps:
             raise KeyError(f"no {quantity} map for {element!r}; have {list(maps)}")
@@ -68,7 +87,9 @@ def element_profiles(
                 maps[element], line[:2], line[2:], width, variance=variance, n_stripes=n_stripes
             )
         else:
-            profile = auto_profile(maps[element], variance=variance, n_stripes=n_stripes)
+            profile = auto_profile(
+                maps[element], variance=variance, n_stripes=n_stripes, direction=direction
+            )
         fit = profile.fit_gradient(model=model, n_layers=n_layers, probe_sigma=probe_sigma)
         summary = fit.fit.summary()
         if n_stripes > 1:

@@ -500,6 +500,34 @@ def _derived(model, n_layers, p, cov, names):
     return derived, ci
 
 
+def _grown_starts(x: NDArray, y: NDArray, previous: GradientFit, n_new: int = 4) -> list:
+    """Starts for one more layer: ``previous``'s interfaces plus one at each of the ``n_new``
+    places where its smoothed residual is largest."""
+    vector = previous._vector()
+    n = previous.n_layers
+    positions, sigmas = list(vector[:n]), list(vector[n : 2 * n])
+    residual = np.convolve(y - previous.evaluate(x), np.ones(5) / 5.0, mode="same")
+    span = float(x[-1] - x[0])
+    starts = []
+    for i in np.argsort(np.abs(residual))[::-1]:
+        if len(starts) == n_new:
+            break
+        if any(abs(x[i] - p) < span / 40 for p in positions) or not x[1] < x[i] < x[-2]:
+            continue
+        new_positions = np.array(sorted([*positions, float(x[i])]))
+        order = np.argsort([*positions, float(x[i])])
+        new_sigmas = np.array([*sigmas, span / 40.0])[order]
+        edges = np.concatenate([[x[0]], new_positions, [x[-1]]])
+        levels = []
+        for a, b in itertools.pairwise(edges):
+            inside = (x >= a) & (x <= b)
+            levels.append(float(np.median(y[inside])) if inside.any() else float(np.median(y)))
+        k = max(3, x.size // 10)
+        levels[0], levels[-1] = float(np.median(y[:k])), float(np.median(y[-k:]))
+        starts.append(np.concatenate([new_positions, new_sigmas, levels]))
+    return starts
+
+
 def select_layers(
     x: NDArray, y: NDArray, variance: NDArray, max_layers: int = 4, probe_sigma: float = 0.0
 ) -> tuple[GradientFit, list[GradientFit]]:
@@ -511,21 +539,34 @@ def select_layers(
     fits : list of GradientFit
         Every converged fit, by number of layers (for the comparison table).
     """
-    fits = []
+    fits: list[GradientFit] = []
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
     for n in range(1, max_layers + 1):
         if np.size(x) < 3 * n + 1 + 3:
             break
-        fit = fit_gradient(
-            x,
-            y,
-            variance,
-            model="multilayer",
-            n_layers=n,
-            probe_sigma=probe_sigma,
-            intervals=False,
-        )
-        if fit.converged:
-            fits.append(fit)
+        # Several starts, the best kept: the data-driven one, and the (n-1)-layer optimum with
+        # one interface added where its residual is largest (least squares with several steps
+        # has local minima; a missed one would make the layer count depend on noise).
+        starts: list[NDArray | None] = [None]
+        if fits and fits[-1].n_layers == n - 1:
+            starts += _grown_starts(x, y, fits[-1])
+        candidates = []
+        for start in starts:
+            fit = fit_gradient(
+                x,
+                y,
+                variance,
+                model="multilayer",
+                n_layers=n,
+                probe_sigma=probe_sigma,
+                start=start,
+                intervals=False,
+            )
+            if fit.converged:
+                candidates.append(fit)
+        if candidates:
+            fits.append(min(candidates, key=lambda f: f.chi2))
     if not fits:
         raise ValueError("no multilayer fit converged")
     chosen = min(fits, key=lambda f: f.bic)

@@ -132,6 +132,22 @@ def _profiles(result, config: dict[str, Any], elements: list[str]) -> tuple[dict
     return {"elements": numbers, "interphase": thickness}, figure
 
 
+def _references(paths: dict[str, str]) -> dict[str, Any]:
+    """Reference spectra from files, one spectrum each, keyed by phase name."""
+    import hyperspy.api as hs
+
+    refs = {}
+    for name, path in paths.items():
+        try:
+            ref = hs.load(path)
+        except Exception as exc:
+            raise ValueError(f"cannot read the {name} reference {path}: {exc}") from exc
+        if isinstance(ref, list) or ref.axes_manager.navigation_dimension != 0:
+            raise ValueError(f"the {name} reference {path} must hold one spectrum")
+        refs[name] = ref
+    return refs
+
+
 def analyse_eels(core_loss, low_loss, config: dict[str, Any], folder: Path) -> dict[str, Any]:
     """Dose, damage flags, quantification, profiles and (optionally) KL-NMF of one EELS map.
 
@@ -185,13 +201,28 @@ def analyse_eels(core_loss, low_loss, config: dict[str, Any], folder: Path) -> d
         if fig is not None:
             figures.append((_save(fig, folder, "profiles.png"), "Profiles and fits"))
 
+    phases = None
+    if config["nmf"]["references"]:
+        phases = core_loss.phase_maps(_references(config["nmf"]["references"]), low_loss=low_loss)
+        numbers["phases"] = phases.summary()
+        if extent is not None:
+            fig = _map_grid(
+                {n: (phases.fraction[n].data, phases.fraction_se[n].data) for n in phases.names},
+                extent,
+                "phase fractions (reference fit) and standard error",
+            )
+            figures.append((_save(fig, folder, "phase_fractions.png"), "Phase fractions"))
     n_components = int(config["nmf"]["n_components"])
     if n_components > 0:
         s = core_loss.deepcopy()
         s.decomposition_kl(n_components, signal_range=tuple(config["nmf"]["signal_range"]))
+        labels = s.label_components(phases) if phases is not None else None
         numbers["nmf"] = {
             "n_components": n_components,
             "signal_range": list(config["nmf"]["signal_range"]),
+            "labels": None
+            if labels is None
+            else [{"label": name, "score": score} for name, score in labels],
         }
         factors = s.get_decomposition_factors()
         loadings = s.get_decomposition_loadings()
@@ -200,10 +231,11 @@ def analyse_eels(core_loss, low_loss, config: dict[str, Any], folder: Path) -> d
         keep = (energy >= lo) & (energy <= hi)
         fig, axes = plt.subplots(1, n_components + 1, figsize=(3.2 * (n_components + 1), 3))
         for k in range(n_components):
-            axes[0].plot(energy[keep], factors.data[k][keep], label=f"component {k}")
+            name = f"{k}" if labels is None else f"{k}: {labels[k][0]} ({labels[k][1]:.2f})"
+            axes[0].plot(energy[keep], factors.data[k][keep], label=name)
             if extent is not None:
                 axes[k + 1].imshow(loadings.data[k], extent=extent, aspect="auto")
-            axes[k + 1].set_title(f"loading {k}", fontsize=9)
+            axes[k + 1].set_title(f"loading {name}", fontsize=9)
         axes[0].set(xlabel="energy loss (eV)", title="KL-NMF factors")
         axes[0].legend(fontsize=7)
         fig.tight_layout()

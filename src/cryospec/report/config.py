@@ -25,6 +25,9 @@ Example ``report.toml``::
     [nmf]
     n_components = 4                 # 0: no decomposition
     signal_range = [40.0, 90.0]
+    # phase reference spectra (files HyperSpy reads, one spectrum each): phase-fraction maps
+    # by a per-pixel fit, and the NMF components labelled by them
+    references = { Li2O = "refs/li2o.msa", LiPON = "refs/lipon.msa" }
 
     [edx]
     lines = ["N_Ka", "O_Ka", "P_Ka"]
@@ -69,7 +72,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "elements": None,
         "thickness_element": "O",
     },
-    "nmf": {"n_components": 0, "signal_range": [40.0, 90.0]},
+    "nmf": {"n_components": 0, "signal_range": [40.0, 90.0], "references": {}},
     "edx": {"lines": None, "k_factors": None},
 }
 

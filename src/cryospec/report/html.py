@@ -166,6 +166,32 @@ def dataset_page(results: dict[str, Any]) -> str:
                 f"<p>Interphase thickness from the {html.escape(layer['element'])} profile "
                 f"(multilayer fit): {_with_interval(layer, 'thickness_nm')} nm.</p>"
             )
+    phases = results.get("phases")
+    if phases:
+        parts.append("<h2>Phases (reference fit)</h2>")
+        parts.append(
+            _table(
+                ["phase", "mean fraction", "std over map", "median standard error"],
+                [
+                    [
+                        name,
+                        v["fraction_mean"],
+                        v["fraction_std"],
+                        v["fraction_median_standard_error"],
+                    ]
+                    for name, v in phases.items()
+                ],
+            )
+        )
+    labels = (results.get("nmf") or {}).get("labels")
+    if labels:
+        parts.append("<h2>KL-NMF components</h2>")
+        parts.append(
+            _table(
+                ["component", "label", "match score (correlation)"],
+                [[k, e["label"], e["score"]] for k, e in enumerate(labels)],
+            )
+        )
     for src, caption in results.get("figures", []):
         parts.append(
             f'<figure><img src="{html.escape(src)}" alt="{html.escape(caption)}">'
