@@ -292,7 +292,9 @@ def fit_power_law_with_edges(
     max_steps : int
         Largest number of scoring steps.
     """
-    n = np.asarray(counts, dtype=float)
+    n = np.asarray(counts)
+    if n.dtype != np.float32:  # float32 counts are kept as they come: binning sums in float64
+        n = n.astype(np.float64, copy=False)
     e = np.asarray(energy, dtype=float)
     if not np.all(np.isfinite(n)) or np.any(n < 0):
         raise ValueError("counts must be finite and >= 0 in the background windows")
@@ -311,7 +313,11 @@ def fit_power_law_with_edges(
     def binned(values, axis=-1):  # sum channels into bins along ``axis``
         return values if starts is None else np.add.reduceat(values, starts, axis=axis)
 
-    nb = binned(n)
+    nb = (
+        n.astype(np.float64)
+        if starts is None
+        else np.add.reduceat(n, starts, axis=-1, dtype=np.float64)
+    )
     sb = binned(shapes, axis=-2)
     # The power law summed over a bin, by a two-point rule at the mean +- the standard deviation
     # of the bin's channel coordinates (exact for cubics; bins are a few per cent wide).
@@ -329,7 +335,7 @@ def fit_power_law_with_edges(
         return (weight * g).sum(-2), (weight * nodes * g).sum(-2)
 
     # Start: the power law from the anchor window alone, the edges from linear steps.
-    start, _, _ = _fit_loglinear_ml(n[..., anchor], x[anchor], SHAPE_BOUNDS)
+    start, _, _ = _fit_loglinear_ml(n[..., anchor].astype(np.float64), x[anchor], SHAPE_BOUNDS)
     amp, r = np.exp(start[..., 0]), start[..., 1]
     coef = np.concatenate([amp[..., None], np.full((*amp.shape, n_edges), 1e-3)], axis=-1)
     basis = np.concatenate([power_sums(r)[0][..., None], sb], axis=-1)
@@ -377,7 +383,7 @@ def fit_power_law_with_edges(
     result.deviance = poisson_deviance(nb, mu)
     result.dof = mu.shape[-1] - k
     r = params[..., 1]
-    result.converged = (n.sum(-1) > 0) & (r > SHAPE_BOUNDS[0]) & (r < SHAPE_BOUNDS[1])
+    result.converged = (nb.sum(-1) > 0) & (r > SHAPE_BOUNDS[0]) & (r < SHAPE_BOUNDS[1])
     return result
 
 

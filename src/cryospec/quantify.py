@@ -182,7 +182,8 @@ def fit_edge_model(
         low_loss_energy=low_loss_energy,
     )
     shapes = shapes[..., fit, :]
-    n = np.asarray(electrons, dtype=np.float64)[..., fit]
+    n = np.asarray(electrons)
+    n = (n if n.dtype == np.float32 else n.astype(np.float64, copy=False))[..., fit]
     result = fit_power_law_with_edges(n, energy[fit], shapes, anchor, bin_width=bin_width)
     j = len(names)
     scale = np.asarray(incident, dtype=float)[..., None] * step * BARN_NM2

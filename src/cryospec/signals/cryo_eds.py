@@ -250,14 +250,17 @@ class CryoEDSTEMSpectrum(CryoSignalMixin, EDSTEMSpectrum):
         preference = hs.preferences.General.show_progressbar
         hs.preferences.General.show_progressbar = False
         try:
-            composition = self.quantification(
-                maps,
-                method="CL",
-                factors=[k_factors[el] for el in elements],
-                composition_units="atomic",
-                plot_result=False,
-                show_progressbar=False,
-            )
+            # exspy divides by the summed weights, 0 where no element is present: those pixels
+            # are set to NaN below, on purpose, so its warning would say nothing new.
+            with np.errstate(invalid="ignore", divide="ignore"):
+                composition = self.quantification(
+                    maps,
+                    method="CL",
+                    factors=[k_factors[el] for el in elements],
+                    composition_units="atomic",
+                    plot_result=False,
+                    show_progressbar=False,
+                )
         finally:
             hs.preferences.General.show_progressbar = preference
         values = np.stack([np.asarray(m.data, dtype=float) for m in maps], axis=-1)
