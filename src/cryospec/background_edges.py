@@ -266,6 +266,7 @@ def fit_power_law_with_edges(
     reference_eV: float | None = None,
     bin_width: float = 0.0,
     max_steps: int = 40,
+    channels: NDArray | None = None,
 ) -> PowerLawEdgesFit:
     """Poisson-ML fit of a power law plus edge shapes, every pixel at once.
 
@@ -291,13 +292,31 @@ def fit_power_law_with_edges(
         meaning.
     max_steps : int
         Largest number of scoring steps.
+    channels : ndarray of bool (m,), optional
+        ``counts`` hold all ``m`` channels of the spectra and ``channels`` marks the ``n`` fit
+        channels (with binning, the bins are then summed by one matrix product instead of
+        copying the fit channels out first).
     """
     n = np.asarray(counts)
     if n.dtype != np.float32:  # float32 counts are kept as they come: binning sums in float64
         n = n.astype(np.float64, copy=False)
     e = np.asarray(energy, dtype=float)
-    if not np.all(np.isfinite(n)) or np.any(n < 0):
-        raise ValueError("counts must be finite and >= 0 in the background windows")
+    if channels is not None:
+        index = np.flatnonzero(channels)
+        if index.size != e.size:
+            raise ValueError("channels must mark as many channels as energy holds")
+        if bin_width <= 0:
+            n, channels = n[..., index], None
+    if channels is None:
+        if not np.all(np.isfinite(n)) or np.any(n < 0):
+            raise ValueError("counts must be finite and >= 0 in the background windows")
+    else:
+        # the fit channels form a few runs: check those slices (views, no copy)
+        breaks = np.flatnonzero(np.diff(index) > 1)
+        for a, b in zip(np.r_[0, breaks + 1], np.r_[breaks, index.size - 1], strict=True):
+            piece = n[..., index[a] : index[b] + 1]
+            if not np.all(np.isfinite(piece)) or piece.min(initial=0.0) < 0:
+                raise ValueError("counts must be finite and >= 0 in the background windows")
     if anchor.sum() < 5 or (~anchor).sum() < 5:
         raise ValueError(
             "the fit needs at least 5 channels below the preceding edges and 5 between them "
@@ -313,11 +332,19 @@ def fit_power_law_with_edges(
     def binned(values, axis=-1):  # sum channels into bins along ``axis``
         return values if starts is None else np.add.reduceat(values, starts, axis=axis)
 
-    nb = (
-        n.astype(np.float64)
-        if starts is None
-        else np.add.reduceat(n, starts, axis=-1, dtype=np.float64)
-    )
+    if channels is not None:
+        # bin membership of every channel of the spectra (0 outside the fit channels)
+        member = np.zeros((n.shape[-1], starts.size), dtype=n.dtype)
+        member[index, np.searchsorted(starts, np.arange(e.size), side="right") - 1] = 1.0
+        nb = (n @ member).astype(np.float64)
+        anchor_counts = n[..., index[anchor]].astype(np.float64)
+    else:
+        nb = (
+            n.astype(np.float64)
+            if starts is None
+            else np.add.reduceat(n, starts, axis=-1, dtype=np.float64)
+        )
+        anchor_counts = n[..., anchor].astype(np.float64)
     sb = binned(shapes, axis=-2)
     # The power law summed over a bin, by a two-point rule at the mean +- the standard deviation
     # of the bin's channel coordinates (exact for cubics; bins are a few per cent wide).
@@ -335,11 +362,11 @@ def fit_power_law_with_edges(
         return (weight * g).sum(-2), (weight * nodes * g).sum(-2)
 
     # Start: the power law from the anchor window alone, the edges from linear steps.
-    start, _, _ = _fit_loglinear_ml(n[..., anchor].astype(np.float64), x[anchor], SHAPE_BOUNDS)
+    start, _, _ = _fit_loglinear_ml(anchor_counts, x[anchor], SHAPE_BOUNDS)
     amp, r = np.exp(start[..., 0]), start[..., 1]
     coef = np.concatenate([amp[..., None], np.full((*amp.shape, n_edges), 1e-3)], axis=-1)
     basis = np.concatenate([power_sums(r)[0][..., None], sb], axis=-1)
-    coef = _nn_poisson_newton(nb, basis, coef, steps=5)
+    coef = _nn_poisson_newton(nb, basis, coef, steps=2)
     params = np.concatenate([coef[..., :1], r[..., None], coef[..., 1:]], axis=-1)
     linear = np.ones(k, dtype=bool)
     linear[1] = False

@@ -119,7 +119,7 @@ def fit_edge_model(
     low_loss: NDArray | None = None,
     low_loss_energy: NDArray | None = None,
     near_edge_eV: dict[str, float] | None = None,
-    bin_width: float = 0.02,
+    bin_width: float = 0.04,
     overlaps: list[str] = (),
     anchor_windows: list[tuple[float, float]] | None = None,
     fit_range_eV: tuple[float, float] | None = None,
@@ -183,8 +183,10 @@ def fit_edge_model(
     )
     shapes = shapes[..., fit, :]
     n = np.asarray(electrons)
-    n = (n if n.dtype == np.float32 else n.astype(np.float64, copy=False))[..., fit]
-    result = fit_power_law_with_edges(n, energy[fit], shapes, anchor, bin_width=bin_width)
+    n = n if n.dtype == np.float32 else n.astype(np.float64, copy=False)
+    result = fit_power_law_with_edges(
+        n, energy[fit], shapes, anchor, bin_width=bin_width, channels=fit
+    )
     j = len(names)
     scale = np.asarray(incident, dtype=float)[..., None] * step * BARN_NM2
     density = result.params[..., 2 : 2 + j] / scale

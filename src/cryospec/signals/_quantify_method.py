@@ -283,7 +283,7 @@ def quantify(
     count_target: float | None = None,
     near_edge_eV: dict[str, float] | None = None,
     detector_gain: float | None = None,
-    bin_width: float = 0.02,
+    bin_width: float = 0.04,
     overlap_edges=None,
     background_windows_eV=None,
     fit_range_eV=None,
