@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 __all__ = [
+    "compute_with_progress",
     "default_memory_budget",
     "is_lazy_array",
     "map_spectra",
@@ -83,6 +84,27 @@ def spectral_rechunk(data: da.Array, memory_budget: int | None = None) -> da.Arr
         _logger.warning(message)
     target = spectral_chunks(data.shape, data.dtype.itemsize, memory_budget)
     return data.rechunk(target)
+
+
+def compute_with_progress(*arrays: Any, show_progressbar: bool | None = None) -> Any:
+    """Compute Dask arrays together (one pass over shared inputs), with Dask's progress bar when
+    ``show_progressbar`` (default: HyperSpy's preference); NumPy arrays pass through."""
+    import dask
+
+    if not any(is_lazy_array(a) for a in arrays):
+        return arrays if len(arrays) > 1 else arrays[0]
+    if show_progressbar is None:
+        from hyperspy.defaults_parser import preferences
+
+        show_progressbar = bool(preferences.General.show_progressbar)
+    if show_progressbar:
+        from dask.diagnostics import ProgressBar
+
+        with ProgressBar():
+            out = dask.compute(*arrays)
+    else:
+        out = dask.compute(*arrays)
+    return out if len(arrays) > 1 else out[0]
 
 
 def is_lazy_array(data: Any) -> bool:

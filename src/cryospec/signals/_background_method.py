@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from hyperspy.signal import BaseSignal
 
-from .._chunks import is_lazy_array, map_spectra, signal_axis_in_one_chunk
+from .._chunks import compute_with_progress, map_spectra, signal_axis_in_one_chunk
 from ..background import (
     DEFAULT_LCPL_EXPONENTS,
     MODELS,
@@ -268,6 +268,7 @@ def subtract_background(
     low_loss=None,
     return_fit: bool = False,
     inplace: bool = False,
+    show_progressbar: bool | None = None,
 ):
     """Implementation of :meth:`CryoEELSSpectrum.subtract_background` (see there)."""
     if model not in MODELS:
@@ -308,8 +309,7 @@ def subtract_background(
 
     # Only the window channels are brought into memory (a small fraction of a lazy cube).
     window = signal.data[..., mask]
-    if is_lazy_array(window):
-        window = window.compute()
+    window = compute_with_progress(window, show_progressbar=show_progressbar)
     window = np.asarray(window, dtype=float)
     if not np.all(np.isfinite(window)):
         bad = int((~np.isfinite(window)).sum())

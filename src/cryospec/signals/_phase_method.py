@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from hyperspy.signal import BaseSignal
 
-from .._chunks import is_lazy_array, map_spectra
+from .._chunks import compute_with_progress, map_spectra
 from ..edges import get_edge
 from ..phases import fit_phases
 from ._background_method import _low_loss_array
@@ -155,8 +155,7 @@ def phase_maps(
         ll_energy=ll_energy,
         gain=signal.detector_gain(detector_gain),
     )
-    if is_lazy_array(packed):
-        packed = packed.compute()
+    packed = compute_with_progress(packed)
     nav_shape = signal.data.shape[:-1]
 
     def nav_map(values, title):

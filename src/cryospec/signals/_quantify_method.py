@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from hyperspy.signal import BaseSignal
 
-from .._chunks import is_lazy_array, map_spectra, nav_reduce
+from .._chunks import compute_with_progress, is_lazy_array, map_spectra, nav_reduce
 from ..cross_sections import partial_cross_section
 from ..dose import MissingMetadataError
 from ..edges import get_edge
@@ -287,6 +287,7 @@ def quantify(
     overlap_edges=None,
     background_windows_eV=None,
     fit_range_eV=None,
+    show_progressbar: bool | None = None,
 ) -> QuantificationResult:
     """Implementation of :meth:`CryoEELSSpectrum.quantify` (see there)."""
     names = [edges] if isinstance(edges, str) else list(edges)
@@ -372,8 +373,7 @@ def quantify(
             overlaps=tuple(overlaps),
             **kernel_args,
         )
-        if is_lazy_array(packed):
-            packed = packed.compute()
+        packed = compute_with_progress(packed, show_progressbar=show_progressbar)
         density = packed[..., :j]
         covariance = packed[..., j : j + j * j].reshape(*nav_shape, j, j)
         exponent, deviance = packed[..., j + j * j], packed[..., j + j * j + 1]
@@ -400,6 +400,7 @@ def quantify(
             gain,
             microscope,
             count_target,
+            show_progressbar,
         )
         covariance = np.zeros((*nav_shape, len(entries), len(entries)))
         idx = np.arange(len(entries))
@@ -453,7 +454,17 @@ def quantify(
 
 
 def _integration(
-    signal, entries, names, low_loss, ll_data, ll_energy, incident, gain, microscope, count_target
+    signal,
+    entries,
+    names,
+    low_loss,
+    ll_data,
+    ll_energy,
+    incident,
+    gain,
+    microscope,
+    count_target,
+    show_progressbar,
 ):
     """Egerton's ratio method, edge by edge."""
     beam, collection, convergence = microscope
@@ -466,7 +477,11 @@ def _integration(
             for e in entries
             if entry.onset_eV - _PRECEDING_WITHIN_EV < e.onset_eV < entry.onset_eV
         ]
-        kwargs = {"count_target": count_target, "return_fit": True}
+        kwargs = {
+            "count_target": count_target,
+            "return_fit": True,
+            "show_progressbar": show_progressbar,
+        }
         if preceding and low_loss is not None:
             kwargs.update(preceding_edges=preceding, low_loss=low_loss)
         subtracted, fit = signal.subtract_background(entry.name, **kwargs)
@@ -474,7 +489,7 @@ def _integration(
         net = subtracted.data[..., window].sum(-1)
         counts = np.clip(signal.data[..., window], 0, None).sum(-1)
         if is_lazy_array(net):
-            net, counts = net.compute(), counts.compute()
+            net, counts = compute_with_progress(net, counts, show_progressbar=show_progressbar)
         electrons = np.asarray(net) / gain
         var = gain * counts + fit.window_sum_variance(lo, hi)
         var = var / gain**2

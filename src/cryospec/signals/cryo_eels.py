@@ -43,6 +43,7 @@ class CryoEELSSpectrum(CryoSignalMixin, EELSSpectrum):
         low_loss=None,
         return_fit: bool = False,
         inplace: bool = False,
+        show_progressbar: bool | None = None,
     ):
         """Fit the pre-edge background by Poisson maximum likelihood and subtract it.
 
@@ -98,6 +99,9 @@ class CryoEELSSpectrum(CryoSignalMixin, EELSSpectrum):
             the parameter maps as signals.
         inplace : bool
             Replace this signal's data instead of returning a new signal.
+        show_progressbar : bool, optional
+            Dask's progress bar while a lazy signal's windows are read (default: HyperSpy's
+            preference); the subtraction itself stays lazy.
 
         Returns
         -------
@@ -127,6 +131,7 @@ class CryoEELSSpectrum(CryoSignalMixin, EELSSpectrum):
             low_loss=low_loss,
             return_fit=return_fit,
             inplace=inplace,
+            show_progressbar=show_progressbar,
         )
 
     def fit_dose_series(
@@ -177,6 +182,7 @@ class CryoEELSSpectrum(CryoSignalMixin, EELSSpectrum):
         overlap_edges=None,
         background_windows_eV=None,
         fit_range_eV=None,
+        show_progressbar: bool | None = None,
     ):
         """Areal densities and atomic fractions of the given edges, with standard-error maps.
 
@@ -222,6 +228,9 @@ class CryoEELSSpectrum(CryoSignalMixin, EELSSpectrum):
             Model fit: the background windows below every edge (default: the lowest edge's).
         fit_range_eV : (float, float), optional
             Model fit: restrict the fit to this energy range.
+        show_progressbar : bool, optional
+            Dask's progress bar while a lazy signal is computed (default: HyperSpy's
+            preference).
 
         Returns
         -------
@@ -253,6 +262,7 @@ class CryoEELSSpectrum(CryoSignalMixin, EELSSpectrum):
             overlap_edges=overlap_edges,
             background_windows_eV=background_windows_eV,
             fit_range_eV=fit_range_eV,
+            show_progressbar=show_progressbar,
         )
 
     def phase_maps(
