@@ -188,3 +188,16 @@ def test_no_warning_without_transition_metals(medium):
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         core_loss.inav[:, :6].quantify(EDGES, low_loss=low_loss.inav[:, :6])
+
+
+def test_background_model_choice_for_integration(medium):
+    core_loss, low_loss, _ = medium
+    crop, ll = core_loss.inav[:, :4], low_loss.inav[:, :4]
+    result = crop.quantify(
+        ["O_K"], low_loss=ll, method="integration", background_model="exponential"
+    )
+    assert np.all(np.isfinite(result.areal_density["O"].data))
+    with pytest.raises(ValueError, match="power-law background"):
+        crop.quantify(["O_K"], low_loss=ll, background_model="exponential")
+    with pytest.raises(ValueError, match="background_model must be one of"):
+        crop.quantify(["O_K"], low_loss=ll, method="integration", background_model="spline")

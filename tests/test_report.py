@@ -218,3 +218,21 @@ def test_pages_load_in_a_browser_without_missing_images_or_errors(report, tmp_pa
         check=True,
     )
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_config_sets_windows_and_background_model(tmp_path):
+    from cryospec.report.config import load_config
+
+    path = tmp_path / "c.toml"
+    path.write_text(
+        '[eels]\nmethod = "integration"\nbackground_model = "exponential"\n'
+        "background_windows = [[40.0, 53.0]]\ncount_target = 2000.0\n",
+        encoding="utf-8",
+    )
+    config = load_config(path)
+    assert config["eels"]["background_model"] == "exponential"
+    assert config["eels"]["background_windows"] == [[40.0, 53.0]]
+    assert config["profile"]["mode"] == "auto"  # untouched keys keep their defaults
+    path.write_text('[eels]\nbackground_model = "spline"\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="background_model must be one of"):
+        load_config(path)

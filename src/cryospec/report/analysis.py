@@ -176,8 +176,17 @@ def analyse_eels(core_loss, low_loss, config: dict[str, Any], folder: Path) -> d
 
     if low_loss is not None:
         apply_acquisition(low_loss, config["acquisition"])
+    eels = config["eels"]
+    windows = eels["background_windows"]
     result = core_loss.quantify(
-        config["eels"]["edges"], low_loss=low_loss, method=config["eels"]["method"]
+        eels["edges"],
+        low_loss=low_loss,
+        method=eels["method"],
+        background_model=eels["background_model"],
+        count_target=eels["count_target"],
+        background_windows_eV=[tuple(w) for w in windows] if windows else None,
+        fit_range_eV=tuple(eels["fit_range"]) if eels["fit_range"] else None,
+        show_progressbar=False,
     )
     numbers["quantification"] = result.summary()
     elements = list(result.atomic_fraction)

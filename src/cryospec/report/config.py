@@ -5,6 +5,10 @@ Example ``report.toml``::
     [eels]
     edges = ["Li_K", "P_L23", "O_K", "N_K"]
     method = "model"                 # or "integration"
+    background_model = "power_law"   # integration: or "exponential", "lcpl"
+    background_windows = [[40.0, 53.0]]   # default: the edge database's windows
+    fit_range = [40.0, 600.0]        # model fit range (default: the whole axis)
+    count_target = 4000.0            # integration: dose-aware background (counts to pool)
 
     [acquisition]                    # used only where a file lacks the value
     beam_current_pA = 40.0
@@ -50,6 +54,10 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "eels": {
         "edges": ["Li_K", "P_L23", "O_K", "N_K"],
         "method": "model",
+        "background_model": "power_law",
+        "background_windows": None,
+        "fit_range": None,
+        "count_target": None,
         "damage_species": ["Li metal"],
     },
     "acquisition": {
@@ -78,6 +86,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 
 _CHOICES = {
     ("eels", "method"): ("model", "integration"),
+    ("eels", "background_model"): ("power_law", "exponential", "lcpl"),
     ("profile", "mode"): ("auto", "line"),
     ("profile", "quantity"): ("atomic_fraction", "areal_density"),
     ("profile", "model"): ("erf", "diffusion", "exponential"),

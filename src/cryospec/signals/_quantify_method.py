@@ -12,6 +12,7 @@ import numpy as np
 from hyperspy.signal import BaseSignal
 
 from .._chunks import compute_with_progress, is_lazy_array, map_spectra, nav_reduce
+from ..background import MODELS
 from ..cross_sections import partial_cross_section
 from ..dose import MissingMetadataError
 from ..edges import get_edge
@@ -288,11 +289,19 @@ def quantify(
     background_windows_eV=None,
     fit_range_eV=None,
     show_progressbar: bool | None = None,
+    background_model: str = "power_law",
 ) -> QuantificationResult:
     """Implementation of :meth:`CryoEELSSpectrum.quantify` (see there)."""
     names = [edges] if isinstance(edges, str) else list(edges)
     if not names:
         raise ValueError("give at least one edge to quantify")
+    if background_model not in MODELS:
+        raise ValueError(f"background_model must be one of {MODELS}, got {background_model!r}")
+    if method == "model" and background_model != "power_law":
+        raise ValueError(
+            "the model fit uses a power-law background; other background models work with "
+            "method='integration'"
+        )
     entries = [get_edge(e) for e in names]
     elements = [e.element for e in entries]
     if len(set(elements)) != len(elements):
@@ -401,6 +410,7 @@ def quantify(
             microscope,
             count_target,
             show_progressbar,
+            background_model,
         )
         covariance = np.zeros((*nav_shape, len(entries), len(entries)))
         idx = np.arange(len(entries))
@@ -465,6 +475,7 @@ def _integration(
     microscope,
     count_target,
     show_progressbar,
+    background_model="power_law",
 ):
     """Egerton's ratio method, edge by edge."""
     beam, collection, convergence = microscope
@@ -482,8 +493,10 @@ def _integration(
             "return_fit": True,
             "show_progressbar": show_progressbar,
         }
-        if preceding and low_loss is not None:
+        if preceding and low_loss is not None and background_model == "power_law":
             kwargs.update(preceding_edges=preceding, low_loss=low_loss)
+        else:
+            kwargs["model"] = background_model
         subtracted, fit = signal.subtract_background(entry.name, **kwargs)
         window = (energy >= lo) & (energy <= hi)
         net = subtracted.data[..., window].sum(-1)

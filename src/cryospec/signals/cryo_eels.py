@@ -183,6 +183,7 @@ class CryoEELSSpectrum(CryoSignalMixin, EELSSpectrum):
         background_windows_eV=None,
         fit_range_eV=None,
         show_progressbar: bool | None = None,
+        background_model: str = "power_law",
     ):
         """Areal densities and atomic fractions of the given edges, with standard-error maps.
 
@@ -231,6 +232,9 @@ class CryoEELSSpectrum(CryoSignalMixin, EELSSpectrum):
         show_progressbar : bool, optional
             Dask's progress bar while a lazy signal is computed (default: HyperSpy's
             preference).
+        background_model : {"power_law", "exponential", "lcpl"}
+            Integration: the background model of each edge's windows (the model fit uses a
+            power law).
 
         Returns
         -------
@@ -263,6 +267,7 @@ class CryoEELSSpectrum(CryoSignalMixin, EELSSpectrum):
             background_windows_eV=background_windows_eV,
             fit_range_eV=fit_range_eV,
             show_progressbar=show_progressbar,
+            background_model=background_model,
         )
 
     def phase_maps(
