@@ -236,3 +236,32 @@ def test_config_sets_windows_and_background_model(tmp_path):
     path.write_text('[eels]\nbackground_model = "spline"\n', encoding="utf-8")
     with pytest.raises(ValueError, match="background_model must be one of"):
         load_config(path)
+
+
+def test_real_files_are_processed_or_listed_with_their_reason(tmp_path):
+    data = Path(__file__).parent / "data"
+    folder = tmp_path / "real"
+    folder.mkdir()
+    for name in (
+        "NMC_SiDoped_SI_440-1054eV_OK_TML.dm3",
+        "hyperspy_coreloss_360-770eV_OK_MnL.msa",
+        "nist_SiO2_EDS_SI_128x128.hspy",
+    ):
+        shutil.copy(data / name, folder / name)
+    before = _checksums(folder)
+    config = tmp_path / "c.toml"
+    config.write_text("[acquisition]\ndetector_gain = 1.0\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert (
+        main(["report", str(folder), "--out", str(out), "--config", str(config), "--no-progress"])
+        == 0
+    )
+    rows = {row["dataset"]: row for row in _rows(out / "summary.csv")}
+    assert _checksums(folder) == before
+    # the O K map of NMC has no beam current: quantified in relative units, the page says so
+    nmc = rows["NMC_SiDoped_SI_440-1054eV_OK_TML"]
+    assert nmc["status"] == "done"
+    page = (out / "datasets" / nmc["dataset"] / "index.html").read_text(encoding="utf-8")
+    assert "Li_K not quantified" in page and "No dose" in page
+    assert "beam_energy" in rows["hyperspy_coreloss_360-770eV_OK_MnL"]["reason"]
+    assert "X-ray lines" in rows["nist_SiO2_EDS_SI_128x128"]["reason"]

@@ -148,6 +148,31 @@ def _references(paths: dict[str, str]) -> dict[str, Any]:
     return refs
 
 
+def _edges_on_axis(signal, names: list[str]) -> tuple[list[str], dict[str, str]]:
+    """The configured edges whose onset and integration window lie on the energy axis (a batch
+    mixes Li K maps and O K maps); the others with the reason."""
+    from ..edges import get_edge
+
+    energy = signal.axes_manager.signal_axes[0].axis
+    kept, skipped = [], {}
+    for name in names:
+        entry = get_edge(name)
+        lo, hi = entry.integration_window_eV
+        if entry.onset_eV <= energy[0] or hi > energy[-1]:
+            skipped[entry.name] = (
+                f"onset {entry.onset_eV:g} eV / window [{lo:g}, {hi:g}] eV not on the axis "
+                f"[{energy[0]:g}, {energy[-1]:g}] eV"
+            )
+        else:
+            kept.append(entry.name)
+    if not kept:
+        raise ValueError(
+            f"none of the edges {names} lies on the energy axis [{energy[0]:g}, "
+            f"{energy[-1]:g}] eV; set [eels] edges in the config"
+        )
+    return kept, skipped
+
+
 def analyse_eels(core_loss, low_loss, config: dict[str, Any], folder: Path) -> dict[str, Any]:
     """Dose, damage flags, quantification, profiles and (optionally) KL-NMF of one EELS map.
 
@@ -161,25 +186,34 @@ def analyse_eels(core_loss, low_loss, config: dict[str, Any], folder: Path) -> d
     extent = _extent(core_loss)
     numbers: dict[str, Any] = {"kind": "EELS", "filled_from_config": filled}
 
-    dose = core_loss.dose_per_pixel()
-    flags = {}
-    for species in config["eels"]["damage_species"]:
-        flag = core_loss.flag_damage(species)
-        flags[species] = flag.metadata.CryoSpec.Damage.as_dictionary()
-    numbers["dose"] = {
-        "e_per_A2_mean": float(np.mean(dose.data)),
-        "electrons_per_pixel": float(core_loss.electrons_per_pixel()),
-        "damage": flags,
-    }
-    if extent is not None:
-        figures.append((_save(_dose_figure(dose, flags, extent), folder, "dose.png"), "Dose"))
+    try:
+        dose = core_loss.dose_per_pixel()
+    except MissingMetadataError as exc:
+        # Without the dose the maps are relative, and no damage can be flagged: say so.
+        numbers["dose"] = {"missing": str(exc).strip("'\"")}
+    else:
+        flags = {}
+        for species in config["eels"]["damage_species"]:
+            flag = core_loss.flag_damage(species)
+            flags[species] = flag.metadata.CryoSpec.Damage.as_dictionary()
+        numbers["dose"] = {
+            "e_per_A2_mean": float(np.mean(dose.data)),
+            "electrons_per_pixel": float(core_loss.electrons_per_pixel()),
+            "damage": flags,
+        }
+        if extent is not None:
+            fig = _dose_figure(dose, flags, extent)
+            figures.append((_save(fig, folder, "dose.png"), "Dose"))
 
     if low_loss is not None:
         apply_acquisition(low_loss, config["acquisition"])
     eels = config["eels"]
     windows = eels["background_windows"]
+    edges, skipped = _edges_on_axis(core_loss, eels["edges"])
+    if skipped:
+        numbers["skipped_edges"] = skipped
     result = core_loss.quantify(
-        eels["edges"],
+        edges,
         low_loss=low_loss,
         method=eels["method"],
         background_model=eels["background_model"],
@@ -265,36 +299,56 @@ def analyse_edx(eds, config: dict[str, Any], folder: Path) -> dict[str, Any]:
     except MissingMetadataError as exc:
         numbers["dose"] = {"missing": str(exc)}
     lines = config["edx"]["lines"]
+    if not lines and not eds.metadata.get_item("Sample.xray_lines", None):
+        if not eds.metadata.get_item("Sample.elements", None):
+            raise ValueError(
+                "no X-ray lines: set [edx] lines = [...] in the config, or the sample's elements "
+                "in the file's metadata"
+            )
+        eds.add_lines()  # exspy: the lines of the elements in the metadata
     intensities = eds.line_intensities(lines)
     numbers["line_intensity_mean"] = {
         line: float(np.mean(m.data)) for line, m in intensities.items()
     }
     k_factors = config["edx"]["k_factors"]
     if not k_factors:
-        raise ValueError(
-            "EDX quantification needs k-factors: set [edx] k_factors = { P = ..., N = ... } "
-            "in the config (cryospec has no sourced default table)"
-        )
-    quant = eds.quantify_lines(intensities, k_factors)
-    fractions, errors = quant["atomic_fraction"], quant["atomic_fraction_std"]
+        # No k-factors, no fractions (cryospec has no sourced default table): the line
+        # intensities, with their variances, are mapped and profiled instead.
+        numbers["quantification"] = {
+            "method": None,
+            "note": "no k-factors given ([edx] k_factors): line intensities only",
+        }
+        fractions = {line.split("_")[0]: m for line, m in intensities.items()}
+        errors = {
+            line.split("_")[0]: m._deepcopy_with_new_data(
+                np.sqrt(np.asarray(m.metadata.Signal.Noise_properties.variance.data))
+            )
+            for line, m in intensities.items()
+        }
+        quantity = "line intensity (counts)"
+    else:
+        quant = eds.quantify_lines(intensities, k_factors)
+        fractions, errors = quant["atomic_fraction"], quant["atomic_fraction_std"]
+        quantity = "atomic fraction (Cliff-Lorimer)"
     elements = list(fractions)
-    numbers["quantification"] = {
-        "method": "Cliff-Lorimer",
-        "k_factors": dict(k_factors),
-        "elements": {
-            el: {
-                "atomic_fraction_mean": float(np.nanmean(fractions[el].data)),
-                "atomic_fraction_std": float(np.nanstd(fractions[el].data)),
-                "atomic_fraction_median_standard_error": float(np.nanmedian(errors[el].data)),
-            }
-            for el in elements
-        },
-    }
+    if k_factors:
+        numbers["quantification"] = {
+            "method": "Cliff-Lorimer",
+            "k_factors": dict(k_factors),
+            "elements": {
+                el: {
+                    "atomic_fraction_mean": float(np.nanmean(fractions[el].data)),
+                    "atomic_fraction_std": float(np.nanstd(fractions[el].data)),
+                    "atomic_fraction_median_standard_error": float(np.nanmedian(errors[el].data)),
+                }
+                for el in elements
+            },
+        }
     if extent is not None:
         fig = _map_grid(
             {el: (fractions[el].data, errors[el].data) for el in elements},
             extent,
-            "atomic fraction (Cliff-Lorimer) and standard error",
+            f"{quantity} and standard error",
         )
         figures.append((_save(fig, folder, "atomic_fraction.png"), "Atomic fractions"))
         result = SimpleNamespace(atomic_fraction=fractions, atomic_fraction_std=errors)

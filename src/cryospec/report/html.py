@@ -93,7 +93,16 @@ def dataset_page(results: dict[str, Any]) -> str:
         )
         + f" · {results['runtime_s']} s</p>",
     ]
+    for edge, reason in (results.get("skipped_edges") or {}).items():
+        parts.append(f"<p>{html.escape(edge)} not quantified: {html.escape(reason)}</p>")
+    note = (results.get("quantification") or {}).get("note")
+    if note:
+        parts.append(f"<p>{html.escape(note)}</p>")
     dose = results.get("dose", {})
+    if "missing" in dose:
+        parts.append(
+            f"<p>No dose (maps are relative, no damage flags): {html.escape(dose['missing'])}</p>"
+        )
     if "e_per_A2_mean" in dose:
         rows = [["mean dose per pixel (e/Å²)", dose["e_per_A2_mean"]]]
         for species, info in dose.get("damage", {}).items():

@@ -68,6 +68,13 @@ def _classify(path: Path) -> tuple[str, str | None]:
 
     try:
         signal = io.load(path, lazy=True)
+    except OSError as exc:
+        if "Lazy loading is not supported" not in str(exc):
+            return "unreadable", f"{type(exc).__name__}: {exc}"
+        try:  # formats read whole only (.msa): small files
+            signal = io.load(path)
+        except Exception as again:
+            return "unreadable", f"{type(again).__name__}: {again}"
     except Exception as exc:
         return "unreadable", f"{type(exc).__name__}: {exc}"
     if isinstance(signal, list):
