@@ -160,9 +160,7 @@ def process_dataset(
     Never raises for a bad dataset: the record's ``status`` is ``"failed"`` with the reason.
     """
     import dask
-    import matplotlib
 
-    matplotlib.use("Agg")
     from .. import io
     from .analysis import analyse_edx, analyse_eels
 
@@ -311,10 +309,7 @@ def _versions() -> dict[str, str]:
 
 def _comparison_figure(rows: list[dict[str, Any]], out: Path) -> str | None:
     """Interface positions with their 95 % intervals, one marker per dataset and element."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # figures are saved and closed: any backend serves
 
     points = []
     for i, row in enumerate(rows):
