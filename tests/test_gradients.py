@@ -106,3 +106,19 @@ def test_a_flat_profile_is_reported_not_hidden():
     # No step: the position is not determined, and its interval says so.
     lo, hi = fit.intervals["x0"]
     assert (hi - lo) > 50.0 or not fit.converged
+
+
+def test_layer_choice_never_keeps_layers_thinner_than_their_interfaces():
+    """Two steps closer than their widths are one step of another shape; their distance is no
+    thickness, so such fits are not candidates (it happened on a one-step EDX profile)."""
+    x = np.linspace(0.0, 150.0, 61)
+    for seed in range(5):
+        rng = np.random.default_rng(seed)
+        y = erf_step(x, 90.0, 12.0, 1.0, 0.7) + rng.normal(0, 0.01, x.size)
+        best, fits = select_layers(x, y, np.full(x.size, 1e-4), max_layers=3)
+        for fit in fits:
+            v = fit._vector()
+            n = fit.n_layers
+            gaps = np.diff(v[:n])
+            assert np.all(gaps > np.maximum(np.abs(v[n : 2 * n])[:-1], np.abs(v[n : 2 * n])[1:]))
+        assert best.n_layers == 1

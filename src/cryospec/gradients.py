@@ -500,6 +500,16 @@ def _derived(model, n_layers, p, cov, names):
     return derived, ci
 
 
+def _layers_resolved(fit: GradientFit) -> bool:
+    """True when every layer is thicker than the widths of its two interfaces: two steps closer
+    than that are one step of another shape, and their distance is no thickness."""
+    vector = fit._vector()
+    n = fit.n_layers
+    positions, sigmas = vector[:n], np.abs(vector[n : 2 * n])
+    gaps = np.diff(positions)
+    return bool(np.all(gaps > np.maximum(sigmas[:-1], sigmas[1:])))
+
+
 def _grown_starts(x: NDArray, y: NDArray, previous: GradientFit, n_new: int = 4) -> list:
     """Starts for one more layer: ``previous``'s interfaces plus one at each of the ``n_new``
     places where its smoothed residual is largest."""
@@ -563,7 +573,7 @@ def select_layers(
                 start=start,
                 intervals=False,
             )
-            if fit.converged:
+            if fit.converged and _layers_resolved(fit):
                 candidates.append(fit)
         if candidates:
             fits.append(min(candidates, key=lambda f: f.chi2))

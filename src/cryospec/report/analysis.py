@@ -352,7 +352,16 @@ def analyse_edx(eds, config: dict[str, Any], folder: Path) -> dict[str, Any]:
         )
         figures.append((_save(fig, folder, "atomic_fraction.png"), "Atomic fractions"))
         result = SimpleNamespace(atomic_fraction=fractions, atomic_fraction_std=errors)
-        edx_config = {**config, "profile": {**config["profile"], "quantity": "atomic_fraction"}}
+        # No thickness from EDX: the fractions are undefined in the Li metal (no N, O or P),
+        # so the Li | interphase interface is not seen.
+        edx_config = {
+            **config,
+            "profile": {
+                **config["profile"],
+                "quantity": "atomic_fraction",
+                "thickness_element": "",
+            },
+        }
         numbers["profiles"], fig = _profiles(result, edx_config, elements)
         if fig is not None:
             figures.append((_save(fig, folder, "profiles.png"), "Profiles and fits"))

@@ -116,29 +116,24 @@ def dataset_page(results: dict[str, Any]) -> str:
         parts.append(_table(["dose", "value"], rows))
     quant = results.get("quantification", {})
     if quant.get("elements"):
-        rows = [
-            [
-                el,
-                v.get("areal_density_mean"),
-                v.get("areal_density_std"),
-                v.get("atomic_fraction_mean"),
-                v.get("atomic_fraction_std"),
+        with_density = results["kind"] == "EELS"
+        header = ["element"]
+        if with_density:
+            header += [
+                f"areal density mean ({quant.get('units', '')})",
+                "areal density std over map",
             ]
-            for el, v in quant["elements"].items()
-        ]
-        parts.append("<h2>Quantification</h2>")
-        parts.append(
-            _table(
-                [
-                    "element",
-                    f"areal density mean ({quant.get('units', '')})",
-                    "areal density std over map",
-                    "atomic fraction mean",
-                    "atomic fraction std over map",
-                ],
-                rows,
-            )
-        )
+        header += ["atomic fraction mean", "atomic fraction std over map"]
+        rows = []
+        for el, v in quant["elements"].items():
+            row = [el]
+            if with_density:
+                row += [v.get("areal_density_mean"), v.get("areal_density_std")]
+            row += [v.get("atomic_fraction_mean"), v.get("atomic_fraction_std")]
+            rows.append(row)
+        title = "Quantification" if with_density else "Quantification (Cliff-Lorimer)"
+        parts.append(f"<h2>{title}</h2>")
+        parts.append(_table(header, rows))
     profiles = results.get("profiles", {})
     if profiles.get("elements"):
         rows = []
