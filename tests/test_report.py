@@ -265,3 +265,11 @@ def test_real_files_are_processed_or_listed_with_their_reason(tmp_path):
     assert "Li_K not quantified" in page and "No dose" in page
     assert "beam_energy" in rows["hyperspy_coreloss_360-770eV_OK_MnL"]["reason"]
     assert "X-ray lines" in rows["nist_SiO2_EDS_SI_128x128"]["reason"]
+
+
+def test_example_config_is_valid():
+    from cryospec.report.config import DEFAULTS, load_config
+
+    config = load_config(Path(__file__).parent.parent / "examples" / "report.toml")
+    assert set(config) == set(DEFAULTS)
+    assert config["eels"]["edges"] == ["Li_K", "P_L23", "O_K", "N_K"]
