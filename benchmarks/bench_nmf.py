@@ -68,7 +68,13 @@ def _kl_nmf(crop, n_components):
 def _hyperspy_nmf(crop, n_components):
     s = crop.deepcopy()
     s.change_dtype("float64")
-    s.decomposition(algorithm="NMF", output_dimension=n_components, print_info=False, max_iter=500)
+    s.decomposition(
+        algorithm="NMF",
+        output_dimension=n_components,
+        print_info=False,
+        max_iter=500,
+        random_state=0,  # HyperSpy passes it to scikit-learn: reproducible runs
+    )
     return s.learning_results.loadings
 
 
