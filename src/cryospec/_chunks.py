@@ -73,15 +73,22 @@ def spectral_chunks(
     return (*outer, rows, int(shape[-2]), int(shape[-1]))
 
 
+def _warn_split_energy_axis(data: da.Array, verb: str, advice: str) -> None:
+    """Warn (and log) that the energy axis of ``data`` is split and will be rechunked."""
+    message = (
+        f"the energy axis {verb} into {len(data.chunks[-1])} chunks; rechunking so that every "
+        f"spectrum is whole{advice}"
+    )
+    warnings.warn(message, UserWarning, stacklevel=4)
+    _logger.warning(message)
+
+
 def spectral_rechunk(data: da.Array, memory_budget: int | None = None) -> da.Array:
     """Apply the policy to a Dask array; a split energy axis is mended with a warning."""
     if len(data.chunks[-1]) > 1:
-        message = (
-            f"the energy axis was split into {len(data.chunks[-1])} chunks; rechunking so that "
-            "every spectrum is whole (store the data chunked that way to avoid this cost)"
+        _warn_split_energy_axis(
+            data, "was split", " (store the data chunked that way to avoid this cost)"
         )
-        warnings.warn(message, UserWarning, stacklevel=3)
-        _logger.warning(message)
     target = spectral_chunks(data.shape, data.dtype.itemsize, memory_budget)
     return data.rechunk(target)
 
@@ -117,13 +124,12 @@ def signal_axis_in_one_chunk(data: da.Array) -> da.Array:
     split (each such call costs a rechunk); navigation chunks are kept."""
     if len(data.chunks[-1]) == 1:
         return data
-    message = (
-        f"the energy axis is split into {len(data.chunks[-1])} chunks; rechunking so that every "
-        "spectrum is whole. Load with cryospec.load(..., lazy=True) or call "
-        "s.rechunk_spectral() once to avoid this cost."
+    _warn_split_energy_axis(
+        data,
+        "is split",
+        ". Load with cryospec.load(..., lazy=True) or call s.rechunk_spectral() once to avoid "
+        "this cost.",
     )
-    warnings.warn(message, UserWarning, stacklevel=3)
-    _logger.warning(message)
     return data.rechunk({data.ndim - 1: -1})
 
 

@@ -287,10 +287,20 @@ def _start(model: str, n_layers: int, x: NDArray, y: NDArray) -> NDArray:
     while len(chosen) < n_layers:
         chosen.append(float(x[0] + span * (len(chosen) + 1) / (n_layers + 1)))
     positions = np.sort(chosen)
+    return np.concatenate([positions, np.full(n_layers, span / 20.0), _levels(x, y, positions)])
+
+
+def _levels(x: NDArray, y: NDArray, positions: NDArray) -> list[float]:
+    """Starting plateau levels between sorted step ``positions``: the median of each interval,
+    the outer two from the first and last tenth of the profile."""
     edges = np.concatenate([[x[0]], positions, [x[-1]]])
-    levels = [float(np.median(y[(x >= a) & (x <= b)])) for a, b in itertools.pairwise(edges)]
-    levels[0], levels[-1] = lo, hi
-    return np.concatenate([positions, np.full(n_layers, span / 20.0), levels])
+    levels = []
+    for a, b in itertools.pairwise(edges):
+        inside = (x >= a) & (x <= b)
+        levels.append(float(np.median(y[inside])) if inside.any() else float(np.median(y)))
+    k = max(3, x.size // 10)
+    levels[0], levels[-1] = float(np.median(y[:k])), float(np.median(y[-k:]))
+    return levels
 
 
 def fit_gradient(
@@ -527,14 +537,7 @@ def _grown_starts(x: NDArray, y: NDArray, previous: GradientFit, n_new: int = 4)
         new_positions = np.array(sorted([*positions, float(x[i])]))
         order = np.argsort([*positions, float(x[i])])
         new_sigmas = np.array([*sigmas, span / 40.0])[order]
-        edges = np.concatenate([[x[0]], new_positions, [x[-1]]])
-        levels = []
-        for a, b in itertools.pairwise(edges):
-            inside = (x >= a) & (x <= b)
-            levels.append(float(np.median(y[inside])) if inside.any() else float(np.median(y)))
-        k = max(3, x.size // 10)
-        levels[0], levels[-1] = float(np.median(y[:k])), float(np.median(y[-k:]))
-        starts.append(np.concatenate([new_positions, new_sigmas, levels]))
+        starts.append(np.concatenate([new_positions, new_sigmas, _levels(x, y, new_positions)]))
     return starts
 
 

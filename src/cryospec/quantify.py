@@ -30,6 +30,7 @@ from .edges import Edge, get_edge
 __all__ = [
     "EdgeModelResult",
     "atomic_fractions",
+    "edge_off_axis",
     "fit_edge_model",
     "fit_range_masks",
     "log_ratio_thickness",
@@ -38,6 +39,18 @@ __all__ = [
 ]
 
 BARN_NM2 = 1e-10
+
+
+def edge_off_axis(edge: Edge, energy: NDArray) -> str | None:
+    """Why ``edge`` cannot be quantified on ``energy`` (its onset or integration window falls
+    outside the axis), or None when it can."""
+    lo, hi = edge.integration_window_eV
+    if edge.onset_eV <= energy[0] or hi > energy[-1]:
+        return (
+            f"its onset ({edge.onset_eV:g} eV) or integration window [{lo:g}, {hi:g}] eV falls "
+            f"outside the energy axis [{energy[0]:g}, {energy[-1]:g}] eV"
+        )
+    return None
 
 
 def near_edge_width(edge: Edge) -> float:

@@ -152,17 +152,15 @@ def _edges_on_axis(signal, names: list[str]) -> tuple[list[str], dict[str, str]]
     """The configured edges whose onset and integration window lie on the energy axis (a batch
     mixes Li K maps and O K maps); the others with the reason."""
     from ..edges import get_edge
+    from ..quantify import edge_off_axis
 
     energy = signal.axes_manager.signal_axes[0].axis
     kept, skipped = [], {}
     for name in names:
         entry = get_edge(name)
-        lo, hi = entry.integration_window_eV
-        if entry.onset_eV <= energy[0] or hi > energy[-1]:
-            skipped[entry.name] = (
-                f"onset {entry.onset_eV:g} eV / window [{lo:g}, {hi:g}] eV not on the axis "
-                f"[{energy[0]:g}, {energy[-1]:g}] eV"
-            )
+        reason = edge_off_axis(entry, energy)
+        if reason:
+            skipped[entry.name] = reason
         else:
             kept.append(entry.name)
     if not kept:

@@ -13,7 +13,7 @@ from .._chunks import compute_with_progress, map_spectra
 from ..edges import get_edge
 from ..phases import fit_phases
 from ._background_method import _low_loss_array
-from ._quantify_method import SignalMaps
+from ._quantify_method import SignalMaps, navigation_map
 
 __all__ = ["PhaseMapResult", "phase_maps"]
 
@@ -156,20 +156,10 @@ def phase_maps(
         gain=signal.detector_gain(detector_gain),
     )
     packed = compute_with_progress(packed)
-    nav_shape = signal.data.shape[:-1]
-
-    def nav_map(values, title):
-        out = signal._get_navigation_signal(
-            data=np.asarray(values) if nav_shape else np.asarray(values).reshape(1)
-        )
-        if out._lazy:
-            out.compute()
-        out.metadata.General.title = title
-        return out
 
     def maps(first, title):
         arrays = {name: packed[..., first + i] for i, name in enumerate(names)}
-        return SignalMaps(arrays, lambda name, v: nav_map(v, title.format(name)))
+        return SignalMaps(arrays, lambda name, v: navigation_map(signal, v, title.format(name)))
 
     result = PhaseMapResult(
         names=names,
@@ -177,7 +167,7 @@ def phase_maps(
         amount_se=maps(j, "{} amount standard error"),
         fraction=maps(2 * j, "{} fraction"),
         fraction_se=maps(3 * j, "{} fraction standard error"),
-        residual=nav_map(packed[..., 4 * j], "phase fit: Poisson deviance / dof"),
+        residual=navigation_map(signal, packed[..., 4 * j], "phase fit: Poisson deviance / dof"),
         signal_range=(float(lo), float(hi)),
         background_end_eV=float(background_end_eV),
     )

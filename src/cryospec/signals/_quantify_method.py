@@ -19,6 +19,7 @@ from ..edges import get_edge
 from ..quantify import (
     BARN_NM2,
     atomic_fractions,
+    edge_off_axis,
     fit_edge_model,
     log_ratio_thickness,
     near_edge_width,
@@ -53,6 +54,18 @@ class SignalMaps(Mapping):
     def array(self, key: str) -> np.ndarray:
         """The map's values without building the signal."""
         return self._arrays[key]
+
+
+def navigation_map(signal, values, title: str, quantity: str = "") -> BaseSignal:
+    """A map over ``signal``'s navigation space holding ``values`` (in memory), titled."""
+    values = np.asarray(values)
+    out = signal._get_navigation_signal(data=values if values.ndim else values.reshape(1))
+    if out._lazy:
+        out.compute()
+    out.metadata.General.title = title
+    if quantity:
+        out.metadata.set_item("Signal.quantity", quantity)
+    return out
 
 
 @dataclass
@@ -313,18 +326,14 @@ def quantify(
         raise ValueError("the energy axis is not uniform")
     energy = np.asarray(axis.axis, dtype=float)
     for entry in entries:
-        lo, hi = entry.integration_window_eV
-        if entry.onset_eV <= energy[0] or hi > energy[-1]:
-            raise ValueError(
-                f"{entry.name}: its onset ({entry.onset_eV:g} eV) or integration window "
-                f"[{lo:g}, {hi:g}] eV falls outside the energy axis [{energy[0]:g}, "
-                f"{energy[-1]:g}] eV"
-            )
+        reason = edge_off_axis(entry, energy)
+        if reason:
+            raise ValueError(f"{entry.name}: {reason}")
     gain = signal.detector_gain(detector_gain)
     microscope = _microscope(signal)
     nav_shape = signal.data.shape[:-1]
 
-    ll_data = ll_energy = None
+    ll_data = ll_energy = ll_gain = None
     if low_loss is not None:
         ll_data, ll_energy = _low_loss_array(signal, low_loss)
         centre = nav_reduce(_zero_loss_centre, ll_data, energy=ll_energy)
@@ -401,10 +410,10 @@ def quantify(
         density, variance = _integration(
             signal,
             entries,
-            names,
             low_loss,
             ll_data,
             ll_energy,
+            ll_gain,
             incident,
             gain,
             microscope,
@@ -421,15 +430,7 @@ def quantify(
     std = np.sqrt(np.clip(np.diagonal(covariance, axis1=-2, axis2=-1), 0, None))
 
     def nav_map(values, title, quantity=""):
-        out = signal._get_navigation_signal(
-            data=np.asarray(values) if nav_shape else np.asarray(values).reshape(1)
-        )
-        if out._lazy:
-            out.compute()
-        out.metadata.General.title = title
-        if quantity:
-            out.metadata.set_item("Signal.quantity", quantity)
-        return out
+        return navigation_map(signal, values, title, quantity)
 
     def maps(values, title, unit=""):
         arrays = {el: values[..., i] for i, el in enumerate(elements)}
@@ -466,16 +467,16 @@ def quantify(
 def _integration(
     signal,
     entries,
-    names,
     low_loss,
     ll_data,
     ll_energy,
+    ll_gain,
     incident,
     gain,
     microscope,
     count_target,
     show_progressbar,
-    background_model="power_law",
+    background_model,
 ):
     """Egerton's ratio method, edge by edge."""
     beam, collection, convergence = microscope
@@ -501,16 +502,14 @@ def _integration(
         window = (energy >= lo) & (energy <= hi)
         net = subtracted.data[..., window].sum(-1)
         counts = np.clip(signal.data[..., window], 0, None).sum(-1)
-        if is_lazy_array(net):
-            net, counts = compute_with_progress(net, counts, show_progressbar=show_progressbar)
+        net, counts = compute_with_progress(net, counts, show_progressbar=show_progressbar)
         electrons = np.asarray(net) / gain
         var = gain * counts + fit.window_sum_variance(lo, hi)
         var = var / gain**2
         sigma = partial_cross_section(entry, (lo, hi), beam, collection, convergence)
         if ll_data is not None:
-            ll_gain = low_loss.detector_gain() if hasattr(low_loss, "detector_gain") else gain
             reach = ll_data[..., ll_energy <= (hi - lo)].sum(-1)
-            reach = (reach.compute() if is_lazy_array(reach) else reach) / ll_gain
+            reach = compute_with_progress(reach, show_progressbar=False) / ll_gain
         else:
             reach = incident
         scale = reach * sigma * BARN_NM2
