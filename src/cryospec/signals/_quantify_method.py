@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from hyperspy.signal import BaseSignal
 
-from .._chunks import compute_with_progress, is_lazy_array, map_spectra, nav_reduce
+from .._chunks import compute_with_progress, is_lazy_array, map_spectra
 from ..background import MODELS
 from ..cross_sections import partial_cross_section
 from ..dose import MissingMetadataError
@@ -164,18 +164,18 @@ class QuantificationResult:
         return stacked
 
 
-def _plasmon_peak(spectra: np.ndarray, ll_energy: np.ndarray) -> np.ndarray:
-    above = ll_energy > 3.0
-    return ll_energy[above][np.argmax(spectra[..., above], axis=-1)]
+def _low_loss_summary(spectra: np.ndarray, energy: np.ndarray) -> np.ndarray:
+    """Per spectrum, in one pass: zero-loss centre, total counts, energy of the maximum above
+    3 eV (the first plasmon) and t/lambda (log-ratio), stacked on the last axis."""
+    centre, _ = zero_loss_peak(spectra, energy)
+    total = np.asarray(spectra, dtype=float).sum(-1)
+    above = energy > 3.0
+    plasmon = energy[above][np.argmax(spectra[..., above], axis=-1)]
+    tau = log_ratio_thickness(spectra, energy)
+    return np.stack([centre, total, plasmon, tau], axis=-1)
 
 
-def _plasmon_energy(ll_data, ll_energy: np.ndarray) -> float:
-    """Median energy of the low-loss maximum above 3 eV (the first plasmon)."""
-    return float(np.median(nav_reduce(_plasmon_peak, ll_data, ll_energy=ll_energy)))
-
-
-def _t_over_lambda(signal, ll_data, ll_energy: np.ndarray) -> BaseSignal:
-    tau = nav_reduce(log_ratio_thickness, ll_data, energy=ll_energy)
+def _t_over_lambda(signal, tau: np.ndarray) -> BaseSignal:
     out = signal._get_navigation_signal(data=tau if tau.ndim else tau.reshape(1))
     out.metadata.General.title = "t/lambda (log-ratio)"
     return out
@@ -336,7 +336,11 @@ def quantify(
     ll_data = ll_energy = ll_gain = None
     if low_loss is not None:
         ll_data, ll_energy = _low_loss_array(signal, low_loss)
-        centre = nav_reduce(_zero_loss_centre, ll_data, energy=ll_energy)
+        # One read of the low loss for every number taken from it.
+        summary = map_spectra(_low_loss_summary, ll_data, n_out=4, dtype=float, energy=ll_energy)
+        centre, total, plasmon_peak, tau = np.moveaxis(
+            compute_with_progress(summary, show_progressbar=False), -1, 0
+        )
         worst = float(np.max(np.abs(centre)))
         if worst > max(1.0, 3 * (ll_energy[1] - ll_energy[0])):
             raise ValueError(
@@ -344,7 +348,7 @@ def quantify(
                 "from 0 eV; align it first (core_loss.align_zero_loss(low_loss))"
             )
         ll_gain = low_loss.detector_gain() if hasattr(low_loss, "detector_gain") else gain
-        incident = nav_reduce(np.sum, ll_data, axis=-1) / ll_gain
+        incident = total / ll_gain
         units = "atoms/nm²"
     else:
         try:
@@ -359,7 +363,7 @@ def quantify(
     near = {e.name: near_edge_width(e) for e in entries}
     if ll_data is not None:
         # Plasmon replicas of the fine structure reach one plasmon energy further up.
-        plasmon = _plasmon_energy(ll_data, ll_energy)
+        plasmon = float(np.median(plasmon_peak))
         near = {k: v + plasmon for k, v in near.items()}
     near.update(near_edge_eV or {})
 
@@ -447,7 +451,7 @@ def quantify(
         areal_density_std=maps(std, "{} areal density standard error", f"({units})"),
         atomic_fraction=maps(fraction, "{} atomic fraction"),
         atomic_fraction_std=maps(fraction_std, "{} atomic fraction standard error"),
-        t_over_lambda=None if ll_data is None else _t_over_lambda(signal, ll_data, ll_energy),
+        t_over_lambda=None if ll_data is None else _t_over_lambda(signal, tau),
         residual=None if deviance is None else nav_map(deviance, "Poisson deviance / dof"),
         background_exponent=None
         if exponent is None
