@@ -258,6 +258,41 @@ def channel_bins(energy: NDArray, relative_width: float) -> NDArray:
     return np.asarray(starts)
 
 
+def _scoring_terms(p, counts, shapes, power_sums):
+    """Model, score and Fisher information of power law + edges for pixels ``p`` (m, k).
+
+    ``shapes`` is (nb, J) when every pixel shares the edge shapes (the Fisher blocks are then
+    matrix products over all pixels at once) or (m, nb, J).
+    """
+    g, xg = power_sums(p[:, 1])
+    slope = -p[:, :1] * xg  # d mu / d r
+    if shapes.ndim == 2:
+        mu = np.maximum(p[:, :1] * g + p[:, 2:] @ shapes.T, 1e-6)
+        w = 1.0 / mu
+        resid = counts * w - 1.0
+        j = shapes.shape[-1]
+        m = p.shape[0]
+        fisher = np.empty((m, j + 2, j + 2))
+        wg, ws = w * g, w * slope
+        fisher[:, 0, 0] = (wg * g).sum(-1)
+        fisher[:, 0, 1] = fisher[:, 1, 0] = (wg * slope).sum(-1)
+        fisher[:, 1, 1] = (ws * slope).sum(-1)
+        fisher[:, 0, 2:] = fisher[:, 2:, 0] = wg @ shapes
+        fisher[:, 1, 2:] = fisher[:, 2:, 1] = ws @ shapes
+        pairs = (shapes[:, :, None] * shapes[:, None, :]).reshape(shapes.shape[0], j * j)
+        fisher[:, 2:, 2:] = (w @ pairs).reshape(m, j, j)
+        score = np.concatenate(
+            [(resid * g).sum(-1)[:, None], (resid * slope).sum(-1)[:, None], resid @ shapes],
+            axis=-1,
+        )
+        return mu, score, fisher
+    jac = np.concatenate([g[:, :, None], slope[:, :, None], shapes], -1)
+    mu = np.maximum(p[:, 0, None] * g + (shapes @ p[:, 2:, None])[..., 0], 1e-6)
+    score = ((counts / mu - 1.0)[:, None, :] @ jac)[:, 0, :]
+    fisher = (np.swapaxes(jac, -1, -2) * (1.0 / mu)[:, None, :]) @ jac
+    return mu, score, fisher
+
+
 def fit_power_law_with_edges(
     counts: NDArray,
     energy: NDArray,
@@ -324,7 +359,9 @@ def fit_power_law_with_edges(
         )
     ref = float(np.exp(np.mean(np.log(e)))) if reference_eV is None else float(reference_eV)
     x = np.log(e / ref)
-    shapes = np.broadcast_to(shapes, (*n.shape[:-1], *np.shape(shapes)[-2:]))
+    shapes = np.asarray(shapes)
+    if shapes.ndim > 2 and shapes.shape[:-2] != n.shape[:-1]:
+        shapes = np.broadcast_to(shapes, (*n.shape[:-1], *shapes.shape[-2:]))
     n_edges = shapes.shape[-1]
     k = n_edges + 2
     starts = channel_bins(e, bin_width) if bin_width > 0 else None
@@ -365,7 +402,8 @@ def fit_power_law_with_edges(
     start, _, _ = _fit_loglinear_ml(anchor_counts, x[anchor], SHAPE_BOUNDS)
     amp, r = np.exp(start[..., 0]), start[..., 1]
     coef = np.concatenate([amp[..., None], np.full((*amp.shape, n_edges), 1e-3)], axis=-1)
-    basis = np.concatenate([power_sums(r)[0][..., None], sb], axis=-1)
+    g0 = power_sums(r)[0]
+    basis = np.concatenate([g0[..., None], np.broadcast_to(sb, (*g0.shape, n_edges))], axis=-1)
     coef = _nn_poisson_newton(nb, basis, coef, steps=2)
     params = np.concatenate([coef[..., :1], r[..., None], coef[..., 1:]], axis=-1)
     linear = np.ones(k, dtype=bool)
@@ -376,15 +414,13 @@ def fit_power_law_with_edges(
     nav = params.shape[:-1]
     flat_params = params.reshape(-1, k).copy()
     flat_nb = nb.reshape(-1, nb.shape[-1])
-    flat_sb = sb.reshape(-1, *sb.shape[-2:])
+    common = sb.ndim == 2  # one set of edge shapes for every pixel (no low loss)
+    flat_sb = sb if common else sb.reshape(-1, *sb.shape[-2:])
     active = np.arange(flat_params.shape[0])
     for _ in range(max_steps):
-        p, counts_b, shapes_b = flat_params[active], flat_nb[active], flat_sb[active]
-        gb, xgb = power_sums(p[:, 1])
-        jac = np.concatenate([gb[:, :, None], (-p[:, 0, None] * xgb)[:, :, None], shapes_b], -1)
-        mu = np.maximum(p[:, 0, None] * gb + (shapes_b @ p[:, 2:, None])[..., 0], 1e-6)
-        score = ((counts_b / mu - 1.0)[:, None, :] @ jac)[:, 0, :]
-        fisher = (np.swapaxes(jac, -1, -2) * (1.0 / mu)[:, None, :]) @ jac
+        p, counts_b = flat_params[active], flat_nb[active]
+        shapes_b = flat_sb if common else flat_sb[active]
+        _, score, fisher = _scoring_terms(p, counts_b, shapes_b, power_sums)
         free = ~linear | (p > 0) | (score > 0)
         fisher = fisher * free[:, :, None] * free[:, None, :] + eye * ~free[:, None, :]
         scale = np.trace(fisher, axis1=-2, axis2=-1)[:, None, None] + 1e-300
@@ -402,10 +438,8 @@ def fit_power_law_with_edges(
             break
     params = flat_params.reshape(*nav, k)
     result = PowerLawEdgesFit(ref, params, np.zeros(()), np.zeros(()), 0, np.ones((), bool))
-    gb, xgb = power_sums(params[..., 1])
-    jac = np.concatenate([gb[..., None], (-params[..., 0, None] * xgb)[..., None], sb], -1)
-    mu = np.maximum(params[..., 0, None] * gb + (sb @ params[..., 2:, None])[..., 0], 1e-6)
-    info = (np.swapaxes(jac, -1, -2) * (1.0 / mu)[..., None, :]) @ jac
+    mu, _, info = _scoring_terms(flat_params, flat_nb, flat_sb, power_sums)
+    mu, info = mu.reshape(*nav, -1), info.reshape(*nav, k, k)
     result.covariance = _invert(info)
     result.deviance = poisson_deviance(nb, mu)
     result.dof = mu.shape[-1] - k

@@ -5,10 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import dask.array as da
 import numpy as np
 from hyperspy.signal import BaseSignal
 
-from .._chunks import compute_with_progress, map_spectra, signal_axis_in_one_chunk
+from .._chunks import (
+    compute_with_progress,
+    is_lazy_array,
+    map_spectra,
+    signal_axis_in_one_chunk,
+)
 from ..background import (
     DEFAULT_LCPL_EXPONENTS,
     MODELS,
@@ -241,15 +247,82 @@ def _low_loss_array(signal, low_loss) -> tuple[Any, np.ndarray]:
     ll_axis = low_loss.axes_manager.signal_axes[0]
     if not ll_axis.is_uniform:
         raise ValueError("the low loss needs a uniform energy axis")
+    energy = np.asarray(ll_axis.axis, dtype=float)
+    if is_separate_low_loss(signal, low_loss):
+        # One spectrum (a low loss acquired apart from the core loss, averaged): the same for
+        # every pixel, broadcast without copying.
+        spectrum = np.asarray(low_loss.data, dtype=float)
+        if is_lazy_array(signal.data):
+            shape = (*signal.data.shape[:-1], spectrum.size)
+            chunks = (*signal.data.chunks[:-1], (spectrum.size,))
+            return da.broadcast_to(da.from_array(spectrum), shape, chunks=chunks), energy
+        return np.broadcast_to(spectrum, (*signal.data.shape[:-1], spectrum.size)), energy
     if low_loss.axes_manager.navigation_shape != signal.axes_manager.navigation_shape:
         raise ValueError(
             f"the low loss has navigation shape {low_loss.axes_manager.navigation_shape}, the "
-            f"core loss {signal.axes_manager.navigation_shape}: they must match pixel by pixel"
+            f"core loss {signal.axes_manager.navigation_shape}: they must match pixel by pixel. "
+            "A low loss acquired separately can be given as one spectrum for every pixel: "
+            "low_loss.mean(low_loss.axes_manager.navigation_axes) (its zero-loss peak at 0 eV)"
         )
     if low_loss._lazy:  # stays lazy: read block by block beside the core loss
         data = signal_axis_in_one_chunk(low_loss.data)
-        return data.astype(float), np.asarray(ll_axis.axis, dtype=float)
-    return np.asarray(low_loss.data, dtype=float), np.asarray(ll_axis.axis, dtype=float)
+        return data.astype(float), energy
+    return np.asarray(low_loss.data, dtype=float), energy
+
+
+def is_separate_low_loss(signal, low_loss) -> bool:
+    """True for one low-loss spectrum given for a core-loss map (used for every pixel)."""
+    return (
+        low_loss.axes_manager.navigation_dimension == 0
+        and signal.axes_manager.navigation_dimension > 0
+    )
+
+
+def _window_electrons(window: np.ndarray, gain: float, windows, negative: str) -> np.ndarray:
+    """Checked window counts, in electrons (NaN/inf refused; negatives refused or clipped)."""
+    if not np.all(np.isfinite(window)):
+        bad = int((~np.isfinite(window)).sum())
+        raise ValueError(f"{bad} NaN or inf values in the background windows {windows}")
+    if np.any(window < 0):
+        if negative == "raise":
+            raise ValueError(
+                f"{int((window < 0).sum())} negative counts in the background windows (a "
+                "dark-subtracted detector?). Poisson fitting needs counts >= 0: pass "
+                "negative='clip' to fit max(counts, 0), or correct the dark offset first"
+            )
+        window = np.clip(window, 0, None)
+    return window / gain
+
+
+def _fit_window_block(block, *, mask, energy, gain, model, estimator, exponents, ref, check):
+    electrons = _window_electrons(np.asarray(block[..., mask], dtype=float), gain, **check)
+    fit = fit_background(electrons, energy, model, estimator, exponents=exponents, reference_eV=ref)
+    k = fit.params.shape[-1]
+    return np.concatenate([fit.params, fit.covariance.reshape(*fit.params.shape[:-1], k * k)], -1)
+
+
+def _lazy_window_fit(data, energy, mask, gain, model, estimator, exponents, check):
+    """The background fit of every pixel as Dask arrays: ``params`` (nav, k) and the
+    flattened ``covariance`` (nav, k*k), computed block by block with whatever reads them."""
+    e = energy[mask]
+    ref = float(e.mean()) if model == "exponential" else float(np.exp(np.mean(np.log(e))))
+    exps = tuple(float(r) for r in exponents) if model == "lcpl" else ()
+    k = len(exps) if model == "lcpl" else 2
+    packed = map_spectra(
+        _fit_window_block,
+        data,
+        n_out=k + k * k,
+        dtype=float,
+        mask=mask,
+        energy=e,
+        gain=gain,
+        model=model,
+        estimator=estimator,
+        exponents=exps,
+        ref=ref,
+        check=check,
+    )
+    return BackgroundFit(model, ref, exps, packed[..., :k], packed[..., k:], None, 0, None)
 
 
 def subtract_background(
@@ -307,25 +380,20 @@ def subtract_background(
         )
     start = int(np.argmax(mask))
 
-    # Only the window channels are brought into memory (a small fraction of a lazy cube).
-    window = signal.data[..., mask]
-    window = compute_with_progress(window, show_progressbar=show_progressbar)
-    window = np.asarray(window, dtype=float)
-    if not np.all(np.isfinite(window)):
-        bad = int((~np.isfinite(window)).sum())
-        raise ValueError(f"{bad} NaN or inf values in the background windows {resolved}")
-    if np.any(window < 0):
-        if negative == "raise":
-            raise ValueError(
-                f"{int((window < 0).sum())} negative counts in the background windows (a "
-                "dark-subtracted detector?). Poisson fitting needs counts >= 0: pass "
-                "negative='clip' to fit max(counts, 0), or correct the dark offset first"
-            )
-        window = np.clip(window, 0, None)
-    electrons = window / gain
-    nav_shape = electrons.shape[:-1]
+    nav_shape = tuple(signal.data.shape[:-1])
     if count_target is not None and len(nav_shape) not in (1, 2):
         raise ValueError("the dose-aware fit (count_target) needs a line scan or a map")
+    check = {"windows": resolved, "negative": negative}
+    # A lazy cube with a pixel-by-pixel fit: the fit runs inside the blocks, beside the
+    # subtraction, so that writing the result reads the cube once. Otherwise only the window
+    # channels are brought into memory (a small fraction of a lazy cube) and fitted here.
+    lazy_fit = is_lazy_array(signal.data) and count_target is None and not tails
+    if lazy_fit and not return_fit:
+        electrons = None
+    else:
+        window = compute_with_progress(signal.data[..., mask], show_progressbar=show_progressbar)
+        electrons = _window_electrons(np.asarray(window, dtype=float), gain, **check)
+        lazy_fit = False
 
     extra: list[np.ndarray] = []
     if tails:
@@ -353,6 +421,10 @@ def subtract_background(
             fit = fit_power_law_with_edges(electrons, energy[mask], shapes, anchor)
             radius = np.zeros(nav_shape, dtype=int)
         evaluator = _EdgeTailModel(fit.reference_eV, tails, microscope, energy, start, ll_energy)
+    elif lazy_fit:
+        fit = _lazy_window_fit(signal.data, energy, mask, gain, model, estimator, exponents, check)
+        radius = None
+        evaluator = _SimpleModel(model, fit.reference_eV, fit.exponents)
     else:
         if count_target is not None:
             fit, radius = fit_background_dose_aware(
@@ -386,7 +458,7 @@ def subtract_background(
         _variance_block,
         var_source,
         fit.params,
-        fit.covariance.reshape(*nav_shape, k * k),
+        fit.covariance.reshape(*nav_shape, k * k) if not lazy_fit else fit.covariance,
         *extra,
         n_out=energy.size,
         dtype=dtype,

@@ -25,7 +25,7 @@ from ..quantify import (
     near_edge_width,
     zero_loss_peak,
 )
-from ._background_method import _low_loss_array, _microscope
+from ._background_method import _low_loss_array, _microscope, is_separate_low_loss
 
 __all__ = ["QuantificationResult", "quantify"]
 
@@ -289,6 +289,17 @@ def _warn_if_m_edges_hide_under_li_k(kernel_args, data, incident, ll_data) -> No
         _logger.warning(message)
 
 
+def _incident_from_dose(signal, nav_shape) -> tuple[np.ndarray, str]:
+    """Incident electrons per pixel from the dose metadata, or ones (relative amounts)."""
+    try:
+        return np.full(nav_shape, signal.electrons_per_pixel()), "atoms/nm²"
+    except MissingMetadataError:
+        _logger.warning(
+            "no pixel-matched low loss and no dose metadata: areal densities are relative"
+        )
+        return np.ones(nav_shape), "relative"
+
+
 def quantify(
     signal,
     edges,
@@ -336,8 +347,15 @@ def quantify(
     ll_data = ll_energy = ll_gain = None
     if low_loss is not None:
         ll_data, ll_energy = _low_loss_array(signal, low_loss)
+        separate = is_separate_low_loss(signal, low_loss)
         # One read of the low loss for every number taken from it.
-        summary = map_spectra(_low_loss_summary, ll_data, n_out=4, dtype=float, energy=ll_energy)
+        if separate:
+            one = _low_loss_summary(np.asarray(low_loss.data, dtype=float)[None], ll_energy)[0]
+            summary = np.broadcast_to(one, (*nav_shape, 4))
+        else:
+            summary = map_spectra(
+                _low_loss_summary, ll_data, n_out=4, dtype=float, energy=ll_energy
+            )
         centre, total, plasmon_peak, tau = np.moveaxis(
             compute_with_progress(summary, show_progressbar=False), -1, 0
         )
@@ -350,14 +368,13 @@ def quantify(
         ll_gain = low_loss.detector_gain() if hasattr(low_loss, "detector_gain") else gain
         incident = total / ll_gain
         units = "atoms/nm²"
+        if separate:
+            # A low loss acquired apart gives the plural scattering and t/lambda of the area,
+            # not the electrons that fell on each pixel of the core loss: those come from the
+            # core loss's dose metadata, or the amounts are relative.
+            incident, units = _incident_from_dose(signal, nav_shape)
     else:
-        try:
-            incident = np.full(nav_shape, signal.electrons_per_pixel())
-            units = "atoms/nm²"
-        except MissingMetadataError:
-            _logger.warning("no low loss and no dose metadata: areal densities are relative")
-            incident = np.ones(nav_shape)
-            units = "relative"
+        incident, units = _incident_from_dose(signal, nav_shape)
     incident = np.asarray(incident, dtype=float)
 
     near = {e.name: near_edge_width(e) for e in entries}
@@ -511,7 +528,12 @@ def _integration(
         var = gain * counts + fit.window_sum_variance(lo, hi)
         var = var / gain**2
         sigma = partial_cross_section(entry, (lo, hi), beam, collection, convergence)
-        if ll_data is not None:
+        if ll_data is not None and is_separate_low_loss(signal, low_loss):
+            # Egerton's I_l(Delta) as the separate spectrum's share of its total, times the
+            # electrons on each pixel (its own integral belongs to another acquisition).
+            spectrum = np.asarray(low_loss.data, dtype=float)
+            reach = incident * spectrum[ll_energy <= (hi - lo)].sum() / spectrum.sum()
+        elif ll_data is not None:
             reach = ll_data[..., ll_energy <= (hi - lo)].sum(-1)
             reach = compute_with_progress(reach, show_progressbar=False) / ll_gain
         else:

@@ -204,7 +204,11 @@ class CryoEELSSpectrum(CryoSignalMixin, EELSSpectrum):
         edges : str or sequence of str
             One edge per element, e.g. ``["Li_K", "P_L23", "N_K", "O_K"]``.
         low_loss : CryoEELSSpectrum, optional
-            The matching low-loss spectrum image (same pixels, same dispersion).
+            The matching low-loss spectrum image (same pixels, same dispersion), or one
+            low-loss spectrum used for every pixel (a low loss acquired apart from the core
+            loss, e.g. ``ll.mean(ll.axes_manager.navigation_axes)``): it then gives the plural
+            scattering and t/lambda of the area, and the electrons per pixel come from the
+            dose metadata (else the amounts are relative).
         method : {"model", "integration"}
             See above.
         count_target : float, optional
