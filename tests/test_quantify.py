@@ -181,6 +181,36 @@ def test_undeclared_transition_metals_raise_a_warning(with_cobalt):
     assert result.areal_density["Li"].data.sum() / n.sum() > 1.2
 
 
+def test_real_nmc_transition_metals_are_flagged_when_undeclared(data_dir):
+    """Real Si-doped NMC (tests/data, the low-loss acquisition: it holds the zero-loss peak and
+    the Li K / Mn, Co, Ni M2,3 region on the plasmon tail, summed over its 42 pixels, zero-loss
+    peak moved to 0 eV). Undeclared, the M2,3 edges are flagged; declared, they are in the model
+    and no warning is given. (Detector gain 1.5 counts per electron from the photon-transfer
+    slope of this file: variance = 1.5 x mean + 65.)"""
+    import warnings
+
+    import cryospec
+    from cryospec.quantify import zero_loss_peak
+
+    measured = cryospec.load(data_dir / "NMC_SiDoped_SI_lowloss_-60-554eV.dm3")
+    spectrum = measured.sum(measured.axes_manager.navigation_axes)
+    centre, _ = zero_loss_peak(spectrum.data[None], spectrum.axes_manager[-1].axis)
+    assert centre[0] == pytest.approx(-3.2, abs=0.3)
+    spectrum.axes_manager[-1].offset -= centre[0]
+    spectrum.set_microscope_parameters(convergence_angle=10.0)  # not recorded in the file
+    spectrum.set_acquisition_parameters(detector_gain=1.5)
+    low_loss, core_loss = spectrum.isig[:40.0], spectrum.isig[30.0:140.0]
+    with pytest.warns(UserWarning, match="transition metals"):
+        core_loss.quantify(["Li_K"], low_loss=low_loss, show_progressbar=False)
+    declared = core_loss.deepcopy()
+    declared.add_elements(("Mn", "Co", "Ni"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        result = declared.quantify(["Li_K"], low_loss=low_loss, show_progressbar=False)
+    assert set(result.overlap_amplitude) == {"Mn_M23", "Co_M23", "Ni_M23"}
+    assert float(np.ravel(result.t_over_lambda.data)[0]) == pytest.approx(0.51, abs=0.05)
+
+
 def test_no_warning_without_transition_metals(medium):
     import warnings
 

@@ -245,6 +245,8 @@ def _zero_loss_centre(spectra: np.ndarray, energy: np.ndarray) -> np.ndarray:
 
 def _rows(data, pick: np.ndarray) -> np.ndarray:
     """The spectra of the flat pixel indices ``pick`` (only those are read of a lazy array)."""
+    if data.ndim == 1:  # one spectrum
+        return np.asarray(data)[None][pick]
     index = np.unravel_index(pick, data.shape[:-1])
     if is_lazy_array(data):
         return np.stack([np.asarray(data[i].compute()) for i in zip(*index, strict=True)])
