@@ -60,8 +60,11 @@ class CryoEELSSpectrum(CryoSignalMixin, EELSSpectrum):
         background errors are fully correlated: to integrate an edge use
         :func:`cryospec.background.window_sum_variance` on the returned fit.
 
-        For a lazy signal only the window channels are read into memory; the subtraction and
-        the variance stay lazy.
+        For a lazy signal nothing is computed here: the pixel-by-pixel fit runs block by block
+        beside the subtraction when the result is computed or saved (each block read once), and
+        bad counts in the windows raise then. The dose-aware fit (``count_target``), a fit with
+        ``preceding_edges`` and ``return_fit=True`` read the window channels into memory first
+        (a small part of the cube); the subtraction and the variance stay lazy.
 
         Parameters
         ----------
