@@ -6,7 +6,8 @@ through the same steps as ``tests/test_edx.py``: line intensities (N Ka and O Ka
 together), Cliff-Lorimer fractions with standard errors, one profile direction from the N, O and
 P maps, an error-function fit of the fraction profile, and the same fit of the true fraction map
 (the truth). Printed per element: the mean and standard deviation of the position error, the
-share of seeds within one pixel (2.5 nm), and the median half-width of the fit's 95 % interval.
+share of seeds within one pixel (2.5 nm), the median half-width of the fit's 95 % interval and
+the share of seeds whose interval holds the truth.
 
 Two checks of the N fit: the same fit with the variances of the noiseless dataset (weights that
 carry no noise of their own), and with the lower plateau fixed at zero (one parameter fewer).
@@ -76,6 +77,7 @@ def run_seed(seed: int, noiseless_std: dict) -> dict:
         row = {
             "error": fit.parameters["x0"] - expected.parameters["x0"],
             "half_width": (hi - lo) / 2,
+            "covered": lo <= expected.parameters["x0"] <= hi,
         }
         if element == "N":
             clean_var = noiseless_std[element].isig[lower:upper, :].data ** 2
@@ -103,9 +105,9 @@ def main() -> None:
     print(f"{args.seeds} seeds of the built-in EDX dataset (pixel {pixel:g} nm)")
     print(
         "| element | fit | mean error (nm) | SD (nm) | within one pixel "
-        "| median 95 % half-width (nm) |"
+        "| median 95 % half-width (nm) | 95 % interval holds the truth |"
     )
-    print("|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|")
     for element in RANGES_NM:
         fits = [("erf, measured variances", "error")]
         if element == "N":
@@ -115,11 +117,13 @@ def main() -> None:
             ]
         for label, key in fits:
             errors = np.array([r[element][key] for r in rows])
-            half = np.median([r[element]["half_width"] for r in rows]) if key == "error" else None
-            half_text = f"{half:.1f}" if half is not None else "-"
+            half_text = covered = "-"
+            if key == "error":
+                half_text = f"{np.median([r[element]['half_width'] for r in rows]):.1f}"
+                covered = f"{np.mean([r[element]['covered'] for r in rows]):.0%}"
             print(
                 f"| {element} | {label} | {errors.mean():+.2f} | {errors.std(ddof=1):.2f} | "
-                f"{np.mean(np.abs(errors) <= pixel):.0%} | {half_text} |"
+                f"{np.mean(np.abs(errors) <= pixel):.0%} | {half_text} | {covered} |"
             )
 
 
