@@ -343,6 +343,12 @@ def _invert(info: NDArray) -> NDArray:
     return inverse
 
 
+def default_reference_eV(energy: ArrayLike, model: str) -> float:
+    """``E_ref`` of a window: its mean energy (exponential), else its geometric mean."""
+    e = np.asarray(energy, dtype=float)
+    return float(e.mean()) if model == "exponential" else float(np.exp(np.mean(np.log(e))))
+
+
 def fit_background(
     counts: ArrayLike,
     energy: ArrayLike,
@@ -406,12 +412,7 @@ def fit_background(
     n_par = len(exponents) if model == "lcpl" else 2
     if e.size < n_par + 3:
         raise ValueError(f"the window has {e.size} channels; at least {n_par + 3} are needed")
-    if reference_eV is not None:
-        ref = float(reference_eV)
-    elif model == "exponential":
-        ref = float(e.mean())
-    else:
-        ref = float(np.exp(np.mean(np.log(e))))
+    ref = default_reference_eV(e, model) if reference_eV is None else float(reference_eV)
     exps = tuple(float(r) for r in exponents) if model == "lcpl" else ()
     basis = model_basis(e, model, ref, exps)
     scale = 1.0 if model == "power_law" else 1.0 / ref

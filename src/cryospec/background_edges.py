@@ -17,13 +17,20 @@ with Newton steps for ``r``.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy import fft as sp_fft
 
-from .background import SHAPE_BOUNDS, _fit_loglinear_ml, _invert, poisson_deviance
+from .background import (
+    SHAPE_BOUNDS,
+    _fit_loglinear_ml,
+    _invert,
+    default_reference_eV,
+    poisson_deviance,
+)
 from .cross_sections import edge_differential_cross_section
 from .edges import get_edge
 
@@ -70,6 +77,12 @@ def edge_shape(
     raise ValueError(f"no offline shape for the {entry.name} edge (shell {entry.shell})")
 
 
+@functools.lru_cache(maxsize=16)
+def _single_scattering_shapes(energy: bytes, edges: tuple[str, ...], microscope: tuple) -> NDArray:
+    e = np.frombuffer(energy, dtype=float)
+    return np.stack([edge_shape(name, e, *microscope) for name in edges], axis=-1)
+
+
 def edge_shapes(
     energy: NDArray,
     edges: tuple[str, ...],
@@ -103,13 +116,9 @@ def edge_shapes(
     energy = np.asarray(energy, dtype=float)
     step = float(energy[1] - energy[0])
     if low_loss is None:
-        return np.stack(
-            [
-                edge_shape(e, energy, beam_energy_keV, collection_mrad, convergence_mrad)
-                for e in edges
-            ],
-            axis=-1,
-        )
+        # The same for every block of a map: computed once per process and axis.
+        microscope = (float(beam_energy_keV), float(collection_mrad), float(convergence_mrad))
+        return _single_scattering_shapes(energy.tobytes(), tuple(edges), microscope).copy()
     ll_energy = np.asarray(low_loss_energy, dtype=float)
     # sigma on a grid that starts far enough below the axis for every low-loss shift
     lead = int(np.ceil(max(ll_energy[-1], 0.0) / step)) + 1
@@ -357,7 +366,7 @@ def fit_power_law_with_edges(
             "the fit needs at least 5 channels below the preceding edges and 5 between them "
             "and the target edge"
         )
-    ref = float(np.exp(np.mean(np.log(e)))) if reference_eV is None else float(reference_eV)
+    ref = default_reference_eV(e, "power_law") if reference_eV is None else float(reference_eV)
     x = np.log(e / ref)
     shapes = np.asarray(shapes)
     if shapes.ndim > 2 and shapes.shape[:-2] != n.shape[:-1]:
@@ -461,7 +470,7 @@ def fit_power_law_with_edges_pooled(
     n = np.asarray(counts, dtype=float)
     n_nav = n.ndim - 1
     shapes = np.broadcast_to(shapes, (*n.shape[:-1], *np.shape(shapes)[-2:]))
-    ref = float(np.exp(np.mean(np.log(energy))))
+    ref = default_reference_eV(energy, "power_law")
     k = shapes.shape[-1] + 2
     params = np.empty((*n.shape[:-1], k))
     rel_cov = np.empty((*n.shape[:-1], k, k))

@@ -19,7 +19,6 @@ integral, or beam current x dwell time from the metadata.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -124,16 +123,6 @@ class EdgeModelResult:
         return np.sqrt(np.clip(np.diagonal(self.covariance, axis1=-2, axis2=-1), 0, None))
 
 
-@functools.lru_cache(maxsize=16)
-def _single_scattering_shapes(
-    first_eV: float, step_eV: float, size: int, names: tuple[str, ...], microscope: tuple
-) -> NDArray:
-    energy = first_eV + step_eV * np.arange(size)
-    shapes = edge_shapes(energy, names, *microscope)
-    shapes.setflags(write=False)
-    return shapes
-
-
 def fit_edge_model(
     electrons: NDArray,
     energy: NDArray,
@@ -198,16 +187,13 @@ def fit_edge_model(
         energy, entries, near_edge_eV, anchor_windows, fit_range_eV, extra
     )
     names = tuple(e.name for e in entries)
-    all_names = (*names, *(e.name for e in extra))
-    if low_loss is None:
-        # The same for every block of a map: computed once per process.
-        shapes = _single_scattering_shapes(
-            float(energy[0]), step, energy.size, all_names, tuple(map(float, microscope))
-        )
-    else:
-        shapes = edge_shapes(
-            energy, all_names, *microscope, low_loss=low_loss, low_loss_energy=low_loss_energy
-        )
+    shapes = edge_shapes(
+        energy,
+        (*names, *(e.name for e in extra)),
+        *microscope,
+        low_loss=low_loss,
+        low_loss_energy=low_loss_energy,
+    )
     shapes = shapes[..., fit, :]
     n = np.asarray(electrons)
     n = n if n.dtype == np.float32 else n.astype(np.float64, copy=False)

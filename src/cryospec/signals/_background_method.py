@@ -21,6 +21,7 @@ from ..background import (
     BackgroundFit,
     _box_sum,
     background_variance,
+    default_reference_eV,
     evaluate_background,
     fit_background,
     fit_background_dose_aware,
@@ -164,13 +165,10 @@ class _EdgeTailModel:
     def __init__(self, reference_eV, edges, microscope, full_energy, start, ll_energy=None):
         self.reference_eV, self.edges, self.microscope = reference_eV, edges, microscope
         self.full_energy, self.start, self.ll_energy = full_energy, start, ll_energy
-        self._global = None
 
     def shapes(self, extra):
         if self.ll_energy is None:
-            if self._global is None:
-                self._global = edge_shapes(self.full_energy, self.edges, *self.microscope)
-            return self._global[self.start :]
+            return edge_shapes(self.full_energy, self.edges, *self.microscope)[self.start :]
         shapes = edge_shapes(
             self.full_energy,
             self.edges,
@@ -305,7 +303,7 @@ def _lazy_window_fit(data, energy, mask, gain, model, estimator, exponents, chec
     """The background fit of every pixel as Dask arrays: ``params`` (nav, k) and the
     flattened ``covariance`` (nav, k*k), computed block by block with whatever reads them."""
     e = energy[mask]
-    ref = float(e.mean()) if model == "exponential" else float(np.exp(np.mean(np.log(e))))
+    ref = default_reference_eV(e, model)
     exps = tuple(float(r) for r in exponents) if model == "lcpl" else ()
     k = len(exps) if model == "lcpl" else 2
     packed = map_spectra(
