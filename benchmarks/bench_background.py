@@ -21,7 +21,7 @@ import warnings
 import numpy as np
 from threadpoolctl import threadpool_info
 
-from cryospec.datasets import li_lipon
+from cryospec.data import li_lipon
 from cryospec.edges import get_edge
 
 warnings.filterwarnings("ignore")

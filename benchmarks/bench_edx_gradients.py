@@ -44,7 +44,7 @@ def _profile(signal, variance, direction):
 
 
 def _fixed_floor_position(x, y, var):
-    from cryospec.gradients import erf_step
+    from cryospec.core.gradients import erf_step
 
     start = [float(np.median(x)), 8.0, float(y[-5:].mean())]
     params, _ = optimize.curve_fit(
@@ -54,8 +54,8 @@ def _fixed_floor_position(x, y, var):
 
 
 def run_seed(seed: int, noiseless_std: dict) -> dict:
-    from cryospec.datasets import li_lipon_eds
-    from cryospec.gradient_report import common_direction
+    from cryospec.app.figures import common_direction
+    from cryospec.data import li_lipon_eds
 
     signal, truth = li_lipon_eds(seed=seed)
     result = signal.quantify_lines(signal.line_intensities(count_target=200), truth.k_factors)
@@ -69,7 +69,7 @@ def run_seed(seed: int, noiseless_std: dict) -> dict:
         true_map.data = (density[element] / sum(density.values()))[:, truth.x_nm >= lower][
             :, : true_map.data.shape[1]
         ]
-        variance = result["atomic_fraction_std"][element].isig[lower:upper, :].data ** 2
+        variance = result["atomic_fraction_se"][element].isig[lower:upper, :].data ** 2
         measured, x, y, var = _profile(maps[element], variance, direction)
         fit = measured.fit_gradient("erf").fit
         expected = _profile(true_map, variance, direction)[0].fit_gradient("erf").fit
@@ -96,12 +96,12 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=24)
     args = parser.parse_args()
 
-    from cryospec.datasets import li_lipon_eds
+    from cryospec.data import li_lipon_eds
 
     clean, truth = li_lipon_eds(seed=0, noise=False)
     noiseless = clean.quantify_lines(clean.line_intensities(count_target=200), truth.k_factors)
     pixel = float(truth.x_nm[1] - truth.x_nm[0])
-    rows = [run_seed(seed, noiseless["atomic_fraction_std"]) for seed in range(args.seeds)]
+    rows = [run_seed(seed, noiseless["atomic_fraction_se"]) for seed in range(args.seeds)]
     print(f"{args.seeds} seeds of the built-in EDX dataset (pixel {pixel:g} nm)")
     print(
         "| element | fit | mean error (nm) | SD (nm) | within one pixel "

@@ -44,7 +44,7 @@ def write_cube(path: Path, rows: int, columns: int, rows_per_block: int) -> None
     """The synthetic cube to ``path`` (.zspy), one block of rows at a time."""
     import hyperspy.api as hs
 
-    from cryospec.datasets import li_lipon
+    from cryospec.data import li_lipon
 
     template_rows = 8
     core_loss, _, _ = li_lipon(shape=(template_rows, columns), noise=False, seed=0)

@@ -29,7 +29,7 @@ import dask.array as da
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from cryospec.datasets import InterphaseGeometry, li_lipon
+from cryospec.data import InterphaseGeometry, li_lipon
 
 warnings.filterwarnings("ignore")
 logging.getLogger("hyperspy").setLevel(logging.ERROR)

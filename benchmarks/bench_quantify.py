@@ -28,7 +28,7 @@ import warnings
 import numpy as np
 from threadpoolctl import threadpool_info
 
-from cryospec.datasets import li_lipon
+from cryospec.data import li_lipon
 
 warnings.filterwarnings("ignore")
 logging.getLogger("hyperspy").setLevel(logging.ERROR)

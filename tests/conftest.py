@@ -19,13 +19,13 @@ def data_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def li_lipon_small():
-    from cryospec.datasets import li_lipon
+    from cryospec.data import li_lipon
 
     return li_lipon(shape=(6, 64), seed=3)
 
 
 @pytest.fixture(scope="session")
 def li_lipon_noiseless():
-    from cryospec.datasets import li_lipon
+    from cryospec.data import li_lipon
 
     return li_lipon(shape=(6, 64), seed=3, noise=False)

@@ -1,4 +1,8 @@
-"""The one place where kernels meet Dask: the signal axis in one chunk, navigation chunked.
+"""The one place where cryospec meets Dask: the signal axis in one chunk, navigation chunked.
+
+Every other module works on NumPy arrays or calls the helpers here (a test checks that no other
+module imports Dask): mapping kernels over blocks, reducing, iterating, overlapping neighbours,
+and the schedulers (threads, a distributed client, a local cluster of processes).
 
 The chunking policy: every spectrum whole in one chunk (the energy axis is never split: the
 kernels need whole spectra, and a split axis makes every operation rechunk), navigation chunks
@@ -9,8 +13,8 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Callable
-from contextlib import ExitStack
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 import dask.array as da
@@ -18,15 +22,23 @@ import numpy as np
 from numpy.typing import NDArray
 
 __all__ = [
+    "array_module",
+    "as_dask_like",
+    "broadcast_spectrum",
     "compute_with_progress",
+    "connect",
     "default_memory_budget",
     "is_lazy_array",
+    "iterate_row_blocks",
     "map_spectra",
+    "map_with_neighbours",
     "nav_aligned",
     "nav_reduce",
+    "run_on_cluster",
     "signal_axis_in_one_chunk",
     "spectral_chunks",
     "spectral_rechunk",
+    "threads_scheduler",
 ]
 
 _logger = logging.getLogger(__name__)
@@ -254,3 +266,91 @@ def map_spectra(
         meta=np.empty((0,) * data.ndim, dtype=dtype),
         **kwargs,
     )
+
+
+def array_module(data: Any):
+    """``dask.array`` for a Dask array, else ``numpy`` (for element-wise code on either)."""
+    return da if is_lazy_array(data) else np
+
+
+def as_dask_like(values: NDArray, like: da.Array, n_axes: int) -> da.Array:
+    """``values`` as a Dask array chunked like the first ``n_axes`` axes of ``like``."""
+    chunks = like.chunks[:n_axes] if n_axes else -1
+    return da.from_array(values, chunks=chunks)
+
+
+def broadcast_spectrum(spectrum: NDArray, like: da.Array) -> da.Array:
+    """One spectrum broadcast over ``like``'s navigation (no copy), chunked like it."""
+    shape = (*like.shape[:-1], spectrum.size)
+    chunks = (*like.chunks[:-1], (spectrum.size,))
+    return da.broadcast_to(da.from_array(spectrum), shape, chunks=chunks)
+
+
+def iterate_row_blocks(data: da.Array) -> Iterator[tuple[int, int, NDArray]]:
+    """``(first, stop, block)`` for each block of rows of a 2-D Dask array ``(pixels,
+    channels)``, computed one at a time (the spectra whole)."""
+    data = signal_axis_in_one_chunk(data)
+    bounds = np.cumsum((0, *data.chunks[0]))
+    for i, block in enumerate(data.blocks):
+        yield int(bounds[i]), int(bounds[i + 1]), np.asarray(block.compute())
+
+
+def map_with_neighbours(
+    kernel: Callable[[NDArray], NDArray], data: da.Array, n_nav: int, dtype: Any
+) -> da.Array:
+    """``kernel`` on every block of spectra with one neighbouring pixel on each side of every
+    navigation axis (``map_overlap``; nothing beyond the map's border)."""
+    data = signal_axis_in_one_chunk(data)
+    return da.map_overlap(
+        kernel,
+        data,
+        depth={i: (1 if i < n_nav else 0) for i in range(data.ndim)},
+        boundary="none",
+        dtype=dtype,
+    )
+
+
+@contextmanager
+def threads_scheduler():
+    """Dask's local threads for everything computed inside (e.g. in a worker process)."""
+    import dask
+
+    with dask.config.set(scheduler="threads"):
+        yield
+
+
+@contextmanager
+def connect(address: str):
+    """A Dask distributed client of the scheduler at ``address`` while inside."""
+    from dask.distributed import Client
+
+    with Client(address) as client:
+        yield client
+
+
+def run_on_cluster(
+    function: Callable[..., Any],
+    jobs: Iterable[tuple],
+    workers: int | None = None,
+    scheduler: str | None = None,
+) -> Iterator[Any]:
+    """``function(*job)`` for every job on a Dask cluster: the scheduler at ``scheduler``, or a
+    local cluster of ``workers`` single-threaded processes; results in the order they finish."""
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if scheduler:
+        client = Client(scheduler)
+    else:
+        cluster = LocalCluster(
+            n_workers=int(workers), threads_per_worker=1, processes=True, dashboard_address=None
+        )
+        client = Client(cluster)
+    try:
+        futures = [client.submit(function, *job, pure=False) for job in jobs]
+        for future in as_completed(futures):
+            yield future.result()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

@@ -7,10 +7,11 @@ from typing import ClassVar
 import numpy as np
 from exspy.signals import EDSTEMSpectrum, LazyEDSTEMSpectrum
 from exspy.utils.eds import take_off_angle
-from scipy.special import erf
 
-from ..dose import MissingMetadataError
-from ._cryo_mixin import CryoSignalMixin
+from cryospec.core.dose import MissingMetadataError
+from cryospec.core.edx import line_channels, measure_lines
+from cryospec.signals.cryo_signal import CryoSignalMixin
+from cryospec.signals.maps import navigation_map
 
 __all__ = ["CryoEDSTEMSpectrum", "LazyCryoEDSTEMSpectrum"]
 
@@ -87,10 +88,6 @@ class CryoEDSTEMSpectrum(CryoSignalMixin, EDSTEMSpectrum):
         cryospec.dose.MissingMetadataError
             No beam energy or detector resolution in the metadata.
         """
-        from exspy.material import elements as exspy_elements
-
-        from ..edx import fwhm_keV, joint_line_fit, line_intensity, line_windows
-
         if lines is None:
             lines = list(self.metadata.get_item("Sample.xray_lines", []))
         if not lines:
@@ -102,6 +99,48 @@ class CryoEDSTEMSpectrum(CryoSignalMixin, EDSTEMSpectrum):
                     "fluorescence yield and is absorbed in the detector window and dead layer. "
                     "Map Li by EELS (CryoEELSSpectrum.quantify with the Li_K edge)."
                 )
+        beam, resolution = self._line_microscope()
+        axis = self.axes_manager.signal_axes[0]
+        scale = 1.0 if axis.units == "keV" else 1e-3 if axis.units == "eV" else None
+        if scale is None:
+            raise ValueError(f"the energy axis must be in keV or eV, not {axis.units!r}")
+        energy = np.asarray(axis.axis, dtype=float) * scale
+        known = {line: _line_energy(line) for line in lines}
+        # Every line of every element of the sample (Kb beside Ka too) stays out of the side
+        # windows.
+        elements = {name.split("_")[0] for name in lines}
+        elements |= set(self.metadata.get_item("Sample.elements", []))
+        fwhm_of, (first, last) = line_channels(energy, known, resolution, beam)
+        data = self.data[..., first:last]
+        data = data.compute() if self._lazy else np.asarray(data)
+        results = measure_lines(
+            data,
+            energy[first:last],
+            known,
+            fwhm_of,
+            _sample_lines(elements),
+            resolution,
+            integration_fwhm,
+            count_target,
+        )
+        out = {}
+        for line in lines:
+            value, variance, method = results[line]
+            signal = navigation_map(self, value, f"{line} intensity")
+            signal.metadata.set_item("Sample.xray_lines", [line])
+            signal.metadata.set_item("Sample.elements", [line.split("_")[0]])
+            signal.metadata.set_item("CryoSpec.LineIntensity.method", method)
+            signal.metadata.set_item(
+                "Signal.Noise_properties.variance",
+                signal._deepcopy_with_new_data(
+                    variance if np.ndim(variance) else np.reshape(variance, 1)
+                ),
+            )
+            out[line] = signal
+        return out
+
+    def _line_microscope(self) -> tuple[float, float]:
+        """Beam energy (keV) and detector resolution at Mn Ka (eV) from the metadata."""
         tem = self.metadata.get_item("Acquisition_instrument.TEM", None)
         beam = None if tem is None else tem.get_item("beam_energy", None)
         if beam is None:
@@ -115,100 +154,7 @@ class CryoEDSTEMSpectrum(CryoSignalMixin, EDSTEMSpectrum):
                 "metadata.Acquisition_instrument.TEM.Detector.EDS.energy_resolution_MnKa (eV) "
                 "is not set; set it with s.set_microscope_parameters(energy_resolution_MnKa=...)"
             )
-        axis = self.axes_manager.signal_axes[0]
-        scale = 1.0 if axis.units == "keV" else 1e-3 if axis.units == "eV" else None
-        if scale is None:
-            raise ValueError(f"the energy axis must be in keV or eV, not {axis.units!r}")
-        energy = np.asarray(axis.axis, dtype=float) * scale
-
-        def line_energy(line):
-            element, name = line.split("_")
-            try:
-                return float(
-                    exspy_elements[element].Atomic_properties.Xray_lines[name]["energy (keV)"]
-                )
-            except (KeyError, AttributeError) as exc:
-                raise ValueError(f"unknown X-ray line {line!r}") from exc
-
-        known = {line: line_energy(line) for line in lines}
-        # Every line of every element of the sample (Kb beside Ka too) stays out of the side
-        # windows.
-        elements = {name.split("_")[0] for name in lines}
-        elements |= set(self.metadata.get_item("Sample.elements", []))
-        others_all = {}
-        for element in elements:
-            if element not in exspy_elements:
-                continue
-            family = exspy_elements[element].Atomic_properties.Xray_lines
-            for name in family.keys():
-                if family[name]["weight"] > 0.01:
-                    others_all[f"{element}_{name}"] = float(family[name]["energy (keV)"])
-        out = {}
-        fwhm_of = {line: fwhm_keV(centre, float(resolution)) for line, centre in known.items()}
-        for line, centre in known.items():
-            if not energy[0] < centre < energy[-1]:
-                raise ValueError(
-                    f"{line} at {centre:g} keV lies outside the energy axis "
-                    f"[{energy[0]:g}, {energy[-1]:g}] keV"
-                )
-            if centre >= float(beam):
-                raise ValueError(f"{line} ({centre:g} keV) is not excited by a {beam} keV beam")
-        # Only the channels within 6 FWHM of a requested line are read (all windows lie there):
-        # a small part of a lazy cube.
-        near = np.zeros(energy.size, dtype=bool)
-        for line, centre in known.items():
-            near |= np.abs(energy - centre) <= 6.0 * fwhm_of[line]
-        first, last = int(np.argmax(near)), int(near.size - np.argmax(near[::-1]))
-        energy = energy[first:last]
-        data = self.data[..., first:last]
-        data = data.compute() if self._lazy else np.asarray(data)
-        # Lines closer than 3 FWHM to a neighbour are fitted together (N Ka beside O Ka).
-        ordered = sorted(known, key=known.get)
-        groups: list[list[str]] = []
-        for line in ordered:
-            if groups and known[line] - known[groups[-1][-1]] < 3 * max(
-                fwhm_of[line], fwhm_of[groups[-1][-1]]
-            ):
-                groups[-1].append(line)
-            else:
-                groups.append([line])
-        results = {}
-        for group in groups:
-            if len(group) > 1:
-                values, variances = joint_line_fit(
-                    data, energy, [known[g] for g in group], [fwhm_of[g] for g in group]
-                )
-                for k, line in enumerate(group):
-                    results[line] = (values[..., k], variances[..., k], "joint fit")
-                continue
-            line = group[0]
-            others = [
-                (e, fwhm_keV(e, float(resolution)))
-                for name, e in others_all.items()
-                if name != line
-            ]
-            integration, side = line_windows(
-                energy, known[line], fwhm_of[line], others, integration_fwhm
-            )
-            value, variance = line_intensity(data, energy, integration, side, count_target)
-            # The window holds erf(w sqrt(ln 2)) of a Gaussian line: report the whole line.
-            captured = float(erf(integration_fwhm * np.sqrt(np.log(2.0))))
-            results[line] = (value / captured, variance / captured**2, "side windows")
-        for line in lines:
-            value, variance, method = results[line]
-            signal = self._get_navigation_signal(data=value if value.ndim else np.reshape(value, 1))
-            signal.metadata.General.title = f"{line} intensity"
-            signal.metadata.set_item("Sample.xray_lines", [line])
-            signal.metadata.set_item("Sample.elements", [line.split("_")[0]])
-            signal.metadata.set_item("CryoSpec.LineIntensity.method", method)
-            signal.metadata.set_item(
-                "Signal.Noise_properties.variance",
-                signal._deepcopy_with_new_data(
-                    variance if np.ndim(variance) else np.reshape(variance, 1)
-                ),
-            )
-            out[line] = signal
-        return out
+        return float(beam), float(resolution)
 
     def quantify_lines(self, intensities: dict, k_factors: dict) -> dict:
         """Cliff-Lorimer atomic fractions with standard errors from :meth:`line_intensities`.
@@ -221,7 +167,8 @@ class CryoEDSTEMSpectrum(CryoSignalMixin, EDSTEMSpectrum):
         Returns
         -------
         dict
-            ``{"atomic_fraction": {element: map}, "atomic_fraction_std": {element: map}}``;
+            ``{"atomic_fraction": {element: map}, "atomic_fraction_se": {element: map}}``
+            (also under the deprecated key ``"atomic_fraction_std"``, for one release);
             NaN where the lines together are not above three standard errors (no quantified
             element present, e.g. Li metal), so that profiles and averages leave those out.
 
@@ -232,7 +179,7 @@ class CryoEDSTEMSpectrum(CryoSignalMixin, EDSTEMSpectrum):
         """
         from exspy.material import elements as exspy_elements
 
-        from ..edx import cliff_lorimer_atomic
+        from cryospec.core.edx import cliff_lorimer_atomic
 
         lines = list(intensities)
         elements = [line.split("_")[0] for line in lines]
@@ -277,7 +224,7 @@ class CryoEDSTEMSpectrum(CryoSignalMixin, EDSTEMSpectrum):
         total, total_var = values.sum(axis=-1), variances.sum(axis=-1)
         undefined = ~(total > 3.0 * np.sqrt(np.maximum(total_var, 0.0)))
         fraction_std = np.where(undefined[..., None], np.nan, fraction_std)
-        out = {"atomic_fraction": {}, "atomic_fraction_std": {}}
+        out = {"atomic_fraction": {}, "atomic_fraction_se": {}}
         for i, (element, signal) in enumerate(zip(elements, composition, strict=True)):
             signal.data = np.where(undefined, np.nan, signal.data / 100.0)  # exspy: per cent
             signal.metadata.General.title = f"{element} atomic fraction"
@@ -288,8 +235,35 @@ class CryoEDSTEMSpectrum(CryoSignalMixin, EDSTEMSpectrum):
                 signal._deepcopy_with_new_data(fraction_std[..., i] ** 2),
             )
             out["atomic_fraction"][element] = signal
-            out["atomic_fraction_std"][element] = error
+            out["atomic_fraction_se"][element] = error
+        out["atomic_fraction_std"] = out["atomic_fraction_se"]  # deprecated spelling
         return out
+
+
+def _line_energy(line: str) -> float:
+    """Energy (keV) of an X-ray line from exspy's table."""
+    from exspy.material import elements as exspy_elements
+
+    element, name = line.split("_")
+    try:
+        return float(exspy_elements[element].Atomic_properties.Xray_lines[name]["energy (keV)"])
+    except (KeyError, AttributeError) as exc:
+        raise ValueError(f"unknown X-ray line {line!r}") from exc
+
+
+def _sample_lines(elements) -> dict[str, float]:
+    """Every X-ray line (weight above 1 %) of the given elements, by name, in keV."""
+    from exspy.material import elements as exspy_elements
+
+    lines = {}
+    for element in elements:
+        if element not in exspy_elements:
+            continue
+        family = exspy_elements[element].Atomic_properties.Xray_lines
+        for name in family.keys():
+            if family[name]["weight"] > 0.01:
+                lines[f"{element}_{name}"] = float(family[name]["energy (keV)"])
+    return lines
 
 
 class LazyCryoEDSTEMSpectrum(CryoEDSTEMSpectrum, LazyEDSTEMSpectrum):

@@ -2,41 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 from hyperspy.signals import Signal1D
 
-from ..gradients import GradientFit, fit_gradient, select_layers
-from ..profiles import auto_direction, line_weights, profile_from_weights, stripe_weights
+from cryospec.core.gradients import GradientFit, fit_gradient, select_layers
+from cryospec.core.profiles import (
+    auto_direction,
+    line_weights,
+    profile_from_weights,
+    stripe_weights,
+)
+from cryospec.signals.results import ProfileFit
 
 __all__ = ["CryoProfile", "ProfileFit", "auto_profile", "line_profile"]
-
-
-@dataclass
-class ProfileFit:
-    """Gradient fits of every stripe of a profile, and their statistics over the stripes.
-
-    Attributes
-    ----------
-    fits : list of GradientFit
-        One per stripe (one for a single profile).
-    statistics : dict
-        For every scalar derived quantity: ``mean``, ``std`` over the stripes and ``values``.
-    """
-
-    fits: list[GradientFit]
-    statistics: dict[str, dict[str, Any]]
-
-    @property
-    def fit(self) -> GradientFit:
-        """The fit of the first (or only) stripe."""
-        return self.fits[0]
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dictionary."""
-        return {"fits": [f.to_dict() for f in self.fits], "statistics": self.statistics}
 
 
 def _statistics(fits: list[GradientFit]) -> dict[str, dict[str, Any]]:

@@ -1,0 +1,378 @@
+"""The ``cryospec`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from cryospec import __version__
+from cryospec.app.atomic import atomic_write, atomic_write_text
+
+__all__ = ["main"]
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from cryospec.app.demo import run_demo
+
+    started = time.perf_counter()
+    summary = run_demo(
+        args.out, shape=tuple(args.shape), seed=args.seed, show_progressbar=args.progress
+    )
+    print(
+        f"wrote {args.out}/index.html (report), {args.out}/truth.html and "
+        f"{args.out}/summary.json "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
+    print(
+        f"dose per pixel: {summary['dose']['e_per_A2_per_pixel']:.0f} e/Å²; "
+        f"interphase thickness (truth): {summary['truth']['interphase_thickness_nm']:.0f} nm"
+    )
+    return 0
+
+
+def _cmd_quantify(args: argparse.Namespace) -> int:
+    core_loss, low_loss, edges = _load_inputs(args)
+    microscope = {
+        "beam_energy": args.beam_energy,
+        "convergence_angle": args.convergence_angle,
+        "collection_angle": args.collection_angle,
+    }
+    given = {k: v for k, v in microscope.items() if v is not None}
+    if given:
+        core_loss.set_microscope_parameters(**given)
+    result = core_loss.quantify(
+        edges,
+        low_loss=low_loss,
+        method=args.method,
+        detector_gain=args.detector_gain,
+        count_target=args.count_target,
+    )
+    out = args.out
+    maps = result.stack()
+    atomic_write(out / "quantification.hspy", lambda p: maps.save(p, overwrite=True))
+    summary = {
+        "input": str(args.input),
+        "low_loss": str(args.low_loss) if args.low_loss else None,
+        "edges": edges,
+        "near_edge_eV": result.near_edge_eV,
+        **result.summary(),
+    }
+    atomic_write_text(out / "quantification.json", json.dumps(summary, indent=2))
+    print(f"wrote {out / 'quantification.hspy'} and {out / 'quantification.json'}")
+    for element, values in summary["elements"].items():
+        print(
+            f"{element:3} areal density {values['areal_density_mean']:10.1f} "
+            f"+- {values['areal_density_std']:8.1f} ({result.units}); atomic fraction "
+            f"{values['atomic_fraction_mean']:.3f} +- {values['atomic_fraction_std']:.3f}"
+        )
+    return 0
+
+
+def _cmd_profile(args: argparse.Namespace) -> int:
+    from cryospec.app.figures import element_profiles, plot_profiles
+
+    core_loss, low_loss, edges = _load_inputs(args)
+    result = core_loss.quantify(edges, low_loss=low_loss, detector_gain=args.detector_gain)
+    line = None
+    if args.line:
+        line = tuple(float(v) for v in args.line.split(","))
+        if len(line) != 4:
+            raise ValueError("--line takes X0,Y0,X1,Y1")
+    elif not args.auto:
+        raise ValueError("give --line X0,Y0,X1,Y1 with --width, or --auto")
+    layers = None if args.layers == 0 else args.layers
+    profiles = element_profiles(
+        result,
+        quantity=args.quantity,
+        line=line,
+        width=args.width,
+        n_stripes=args.stripes,
+        model=args.model,
+        n_layers=layers,
+    )
+    out = args.out
+    document = {
+        "input": str(args.input),
+        "edges": edges,
+        "quantity": args.quantity,
+        "mode": "line" if line else "auto",
+        "line": list(line) if line else None,
+        "width": args.width,
+        "model": args.model,
+        "step_convention": "c(x) = c0 + (c1 - c0) * (1 + erf((x - x0) / (sqrt(2) * sigma))) / 2",
+        "intervals": "95 %: profile likelihood for parameters, delta method for derived values",
+        **profiles["elements"],
+    }
+    atomic_write_text(out / "profile.json", json.dumps(document, indent=2))
+    fig = plot_profiles(profiles, title=f"{args.quantity} profiles ({args.model})")
+
+    def save(path):
+        fig.savefig(path, format="png", dpi=110)
+
+    atomic_write(out / "profile.png", save)
+    print(f"wrote {out / 'profile.json'} and {out / 'profile.png'}")
+    for element, summary in profiles["elements"].items():
+        position, ci = summary.get("position_nm"), summary.get("position_ci_nm")
+        if position is not None and ci:
+            print(f"{element:3} position {position:8.2f} nm  (95 %: {ci[0]:.2f} - {ci[1]:.2f})")
+    return 0
+
+
+@contextlib.contextmanager
+def _scheduler(args: argparse.Namespace):
+    """A Dask client for the command when ``--scheduler ADDRESS`` is given (its workers must
+    see the same files); Dask's threads otherwise."""
+    if not getattr(args, "scheduler", None):
+        yield None
+        return
+    for path in (args.input, args.low_loss):
+        if path is not None and Path(path).suffix != ".zspy":
+            raise ValueError(
+                f"{path}: on a Dask cluster the workers read the data themselves, which needs "
+                "Zarr (.zspy); HDF5 and the other formats cannot be shared. Convert once: "
+                "hs.load(path, lazy=True).save('map.zspy')"
+            )
+    from cryospec._chunks import connect
+
+    with connect(args.scheduler) as client:
+        yield client
+
+
+def _load_inputs(args: argparse.Namespace):
+    """Core loss, optional low loss and the edge list of the quantify and profile commands."""
+    from cryospec.signals import io
+
+    lazy = bool(args.lazy or args.scheduler)
+    budget = None if args.memory_budget is None else int(args.memory_budget * 2**20)
+    core_loss = _load_eels(io, args.input, lazy, budget)
+    low_loss = _load_eels(io, args.low_loss, lazy, budget) if args.low_loss else None
+    edges = [e.strip() for e in args.edges.split(",") if e.strip()]
+    return core_loss, low_loss, edges
+
+
+def _load_eels(io, path, lazy=False, memory_budget=None):
+    from cryospec.signals.metadata import set_cryo_signal_type
+
+    signal = io.load(path, lazy=lazy, memory_budget=memory_budget if lazy else None)
+    if isinstance(signal, list):
+        raise ValueError(f"{path} holds {len(signal)} signals; give a file with one spectrum image")
+    if signal.axes_manager.signal_dimension != 1:
+        raise ValueError(
+            f"{path} is not a spectrum (image): signal dimension "
+            f"{signal.axes_manager.signal_dimension}"
+        )
+    set_cryo_signal_type(signal, "CryoEELS")
+    return signal
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from cryospec.app.report import run_report
+
+    started = time.perf_counter()
+    records = run_report(
+        args.inputs,
+        args.out,
+        config_file=args.config,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        force=args.force,
+        show_progressbar=not args.no_progress,
+    )
+    done = sum(r["status"] == "done" for r in records)
+    print(
+        f"wrote {args.out}/index.html and {args.out}/summary.csv: {done} of {len(records)} "
+        f"datasets done in {time.perf_counter() - started:.1f} s"
+    )
+    for record in records:
+        if record["status"] != "done":
+            print(f"  {record['name']}: {record['status']}: {record.get('reason')}")
+    return 0
+
+
+def _cmd_edges(args: argparse.Namespace) -> int:
+    from cryospec.edges import get_edge, list_edges
+
+    names = args.names or list_edges()
+    print(f"{'edge':8} {'onset':>7}  {'background (eV)':18} {'integration':14} overlaps")
+    for name in names:
+        e = get_edge(name)
+        bg = ", ".join(f"{lo:g}-{hi:g}" for lo, hi in e.background_windows_eV)
+        lo, hi = e.integration_window_eV
+        print(
+            f"{e.name:8} {e.onset_eV:7.1f}  {bg:18} {f'{lo:g}-{hi:g}':14} "
+            f"{', '.join(e.overlaps) or '-'}"
+        )
+    return 0
+
+
+def _add_dask_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--lazy", action="store_true", help="read the data out of core (Dask), chunk by chunk"
+    )
+    parser.add_argument(
+        "--memory-budget",
+        type=float,
+        metavar="MB",
+        help="memory per chunk for --lazy (default: from the available memory)",
+    )
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on an existing Dask cluster (tcp://host:8786); implies --lazy",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``cryospec`` command."""
+    parser = argparse.ArgumentParser(
+        prog="cryospec",
+        description="Dose-aware EELS/EDX spectrum imaging of beam-sensitive battery interphases.",
+    )
+    parser.add_argument("--version", action="version", version=f"cryospec {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress messages")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    _add_demo_command(sub)
+    _add_quantify_command(sub)
+    _add_profile_command(sub)
+    _add_report_command(sub)
+    _add_edges_command(sub)
+    return parser
+
+
+def _add_demo_command(sub) -> None:
+    demo = sub.add_parser(
+        "demo",
+        help="run the pipeline on the built-in synthetic Li | interphase | LiPON dataset",
+        description="Generate the built-in synthetic Li | interphase | LiPON EELS and EDX "
+        "spectrum images into DIR/inputs, write the batch report over them (DIR/index.html, "
+        "DIR/summary.csv, as cryospec report does) and their check against the ground truth "
+        "(DIR/truth.html with figures, DIR/summary.json with the numbers and their truth).",
+    )
+    demo.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    demo.add_argument(
+        "--shape",
+        type=int,
+        nargs=2,
+        default=(24, 64),
+        metavar=("ROWS", "COLUMNS"),
+        help="spectrum-image size: rows along the interphase, columns across it (default 24 64)",
+    )
+    demo.add_argument("--seed", type=int, default=0, help="seed of the synthetic data")
+    demo.add_argument("--progress", action="store_true", help="show progress bars")
+    demo.set_defaults(func=_cmd_demo)
+
+
+def _add_quantify_command(sub) -> None:
+    quantify = sub.add_parser(
+        "quantify",
+        help="areal densities and atomic fractions of a core-loss spectrum image",
+        description="Quantify the given edges of a core-loss spectrum image (any file HyperSpy "
+        "reads) and write DIR/quantification.hspy (all maps, with their standard errors) and "
+        "DIR/quantification.json (per element: mean and spread over the map). The input is "
+        "never modified.",
+    )
+    _add_input_arguments(quantify)
+    quantify.add_argument("--method", choices=("model", "integration"), default="model")
+    quantify.add_argument("--count-target", type=float, help="dose-aware background target")
+    quantify.add_argument("--beam-energy", type=float, help="keV, if the file lacks it")
+    quantify.add_argument("--convergence-angle", type=float, help="mrad, if the file lacks it")
+    quantify.add_argument("--collection-angle", type=float, help="mrad, if the file lacks it")
+    quantify.set_defaults(func=_cmd_quantify, on_scheduler=True)
+
+
+def _add_input_arguments(parser: argparse.ArgumentParser) -> None:
+    """The spectrum images, edges, gain, output folder and Dask options of quantify and profile."""
+    parser.add_argument("input", type=Path, help="core-loss spectrum image")
+    parser.add_argument("--low-loss", type=Path, help="matching low-loss spectrum image")
+    parser.add_argument(
+        "--edges", required=True, help="comma-separated edge names, e.g. Li_K,P_L23,O_K"
+    )
+    parser.add_argument("--detector-gain", type=float, help="counts per electron")
+    parser.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder")
+    _add_dask_arguments(parser)
+
+
+def _add_profile_command(sub) -> None:
+    profile = sub.add_parser(
+        "profile",
+        help="element profiles across an interphase, with gradient fits",
+        description="Quantify the edges, take each element's profile (along --line with "
+        "--width, or --auto across the interface found in the map) and fit a gradient model; "
+        "write DIR/profile.json (per element: position_nm, position_ci_nm, sigma_nm, "
+        "sigma_ci_nm, width_10_90_nm; multilayer: interfaces_nm, thickness_nm with intervals) "
+        "and DIR/profile.png.",
+    )
+    _add_input_arguments(profile)
+    profile.add_argument("--line", help="X0,Y0,X1,Y1 in the map's calibrated units")
+    profile.add_argument("--width", type=float, help="line width, calibrated units")
+    profile.add_argument("--auto", action="store_true", help="find the interface direction")
+    profile.add_argument(
+        "--model", default="erf", choices=("erf", "multilayer", "diffusion", "exponential")
+    )
+    profile.add_argument(
+        "--layers", type=int, default=1, help="multilayer steps (0: choose 1-4 by BIC)"
+    )
+    profile.add_argument("--stripes", type=int, default=1, help="parallel profiles")
+    profile.add_argument(
+        "--quantity", default="atomic_fraction", choices=("atomic_fraction", "areal_density")
+    )
+    profile.set_defaults(func=_cmd_profile, on_scheduler=True)
+
+
+def _add_report_command(sub) -> None:
+    report = sub.add_parser(
+        "report",
+        help="run the pipeline over many spectrum images and write a browsable report",
+        description="Run dose, background, quantification, profiles (and NMF) over every "
+        "EELS and EDX spectrum image among the inputs; write DIR/index.html with a page per "
+        "dataset, DIR/summary.csv and DIR/run_log.json (versions, config, input checksums). "
+        "A low loss is paired with the core loss it names: map7.hspy + map7_low_loss.hspy.",
+    )
+    report.add_argument("inputs", nargs="+", type=Path, help="files or folders")
+    report.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder")
+    report.add_argument("--config", type=Path, metavar="FILE", help="TOML configuration")
+    where = report.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, metavar="N", help="local Dask cluster of N workers")
+    where.add_argument("--scheduler", metavar="ADDRESS", help="existing Dask scheduler address")
+    report.add_argument("--force", action="store_true", help="redo datasets already done")
+    report.add_argument("--no-progress", action="store_true", help="no progress bar")
+    report.set_defaults(func=_cmd_report)
+
+
+def _add_edges_command(sub) -> None:
+    edges = sub.add_parser(
+        "edges",
+        help="list the edge database",
+        description="Print onsets, default windows and overlaps of the edge database.",
+    )
+    edges.add_argument("names", nargs="*", help="edge names (default: all), e.g. Li_K P_L2,3")
+    edges.set_defaults(func=_cmd_edges)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``cryospec`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.ERROR,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        if getattr(args, "on_scheduler", False):
+            with _scheduler(args):
+                return args.func(args)
+        return args.func(args)
+    except (ValueError, KeyError, OSError) as exc:
+        print(f"cryospec {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,351 @@
+"""The one HTML writer: the report's page per dataset and its index, and the demo's truth page.
+Static files, no external resources.
+
+Every page carries a small script that, once loaded, records in ``<body>`` the images that did
+not load (``data-missing-images``) and any script error (``data-script-errors``); the browser
+test reads them back.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any
+
+__all__ = ["dataset_page", "index_page", "truth_page"]
+
+_STYLE = """
+body { font-family: sans-serif; margin: 1.5em; max-width: 1300px; }
+table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
+td, th { border: 1px solid #bbb; padding: 3px 8px; text-align: left; }
+th { background: #eee; }
+.failed { color: #a00; }
+figure { margin: 1em 0; }
+img { max-width: 100%; }
+"""
+
+_CHECK = """
+<script>
+window.cryospecErrors = [];
+window.addEventListener("error", function (e) {
+  if (e.message) { window.cryospecErrors.push(String(e.message)); }
+});
+window.addEventListener("load", function () {
+  var missing = [];
+  for (var i = 0; i < document.images.length; i++) {
+    var img = document.images[i];
+    if (!(img.complete && img.naturalWidth > 0)) { missing.push(img.getAttribute("src")); }
+  }
+  document.body.setAttribute("data-missing-images", missing.join(" "));
+  document.body.setAttribute("data-script-errors", window.cryospecErrors.join(" | "));
+  document.body.setAttribute("data-checked", "yes");
+});
+</script>
+"""
+
+
+def _page(title: str, body: str) -> str:
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title><style>{_STYLE}</style>{_CHECK}</head>\n"
+        f"<body>\n<h1>{html.escape(title)}</h1>\n{body}\n</body></html>\n"
+    )
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_fmt(v) for v in value) + "]"
+    return str(value)
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(_fmt(c))}</td>" for c in row) + "</tr>" for row in rows
+    )
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _with_interval(values: dict[str, Any], key: str) -> str:
+    value = values.get(key)
+    if value is None:
+        return "–"
+    ci = values.get(key.replace("_nm", "_ci_nm"))
+    if ci and None not in ci:
+        return f"{value:.2f} [{ci[0]:.2f}, {ci[1]:.2f}]"
+    return f"{value:.2f}"
+
+
+def _figure(src: str, caption: str) -> str:
+    return (
+        f'<figure><img src="{html.escape(src)}" alt="{html.escape(caption)}">'
+        f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+    )
+
+
+def dataset_page(results: dict[str, Any]) -> str:
+    """The page of one dataset: derived quantities with intervals, then the figures."""
+    parts = [
+        '<p><a href="../../index.html">back to the summary</a> · '
+        '<a href="results.json">results.json</a> (every number)</p>',
+        f"<p>{html.escape(results['kind'])} · input <code>{html.escape(results['input'])}</code>"
+        + (
+            f" · low loss <code>{html.escape(results['low_loss'])}</code>"
+            if results.get("low_loss")
+            else ""
+        )
+        + f" · {results['runtime_s']} s</p>",
+    ]
+    for edge, reason in (results.get("skipped_edges") or {}).items():
+        parts.append(f"<p>{html.escape(edge)} not quantified: {html.escape(reason)}</p>")
+    note = (results.get("quantification") or {}).get("note")
+    if note:
+        parts.append(f"<p>{html.escape(note)}</p>")
+    parts += _dose_section(results.get("dose", {}))
+    parts += _quantification_section(results.get("quantification", {}), results["kind"])
+    parts += _gradient_section(results.get("profiles", {}))
+    parts += _phase_section(results.get("phases"), (results.get("nmf") or {}).get("labels"))
+    parts += [_figure(src, caption) for src, caption in results.get("figures", [])]
+    return _page(f"cryospec report: {results['dataset']}", "\n".join(parts))
+
+
+def _dose_section(dose: dict[str, Any]) -> list[str]:
+    parts = []
+    if "missing" in dose:
+        parts.append(
+            f"<p>No dose (maps are relative, no damage flags): {html.escape(dose['missing'])}</p>"
+        )
+    if "e_per_A2_mean" in dose:
+        rows = [["mean dose per pixel (e/Å²)", dose["e_per_A2_mean"]]]
+        for species, info in dose.get("damage", {}).items():
+            rows.append(
+                [
+                    f"pixels above the {species} critical dose "
+                    f"({info['critical_dose_e_per_A2']:g} e/Å²)",
+                    f"{100 * info['flagged_fraction']:.0f} %",
+                ]
+            )
+        parts.append(_table(["dose", "value"], rows))
+    return parts
+
+
+def _quantification_section(quant: dict[str, Any], kind: str) -> list[str]:
+    if not quant.get("elements"):
+        return []
+    with_density = kind == "EELS"
+    header = ["element"]
+    if with_density:
+        header += [f"areal density mean ({quant.get('units', '')})", "areal density std over map"]
+    header += ["atomic fraction mean", "atomic fraction std over map"]
+    rows = []
+    for el, v in quant["elements"].items():
+        row = [el]
+        if with_density:
+            row += [v.get("areal_density_mean"), v.get("areal_density_std")]
+        row += [v.get("atomic_fraction_mean"), v.get("atomic_fraction_std")]
+        rows.append(row)
+    title = "Quantification" if with_density else "Quantification (Cliff-Lorimer)"
+    return [f"<h2>{title}</h2>", _table(header, rows)]
+
+
+def _gradient_section(profiles: dict[str, Any]) -> list[str]:
+    if not profiles.get("elements"):
+        return []
+    rows = []
+    for el, v in profiles["elements"].items():
+        if "error" in v:
+            rows.append([el, "fit failed: " + v["error"], "–", "–", "–"])
+            continue
+        length_key = next((k for k in v if k.endswith("length_nm")), None)
+        rows.append(
+            [
+                el,
+                _with_interval(v, "position_nm"),
+                _with_interval(v, "sigma_nm"),
+                _with_interval(v, "width_10_90_nm"),
+                _with_interval(v, length_key) if length_key else "–",
+            ]
+        )
+    header = [
+        "element",
+        "position (nm)",
+        "sigma (nm)",
+        "10-90 % width (nm)",
+        "diffusion/decay length (nm)",
+    ]
+    parts = ["<h2>Gradients (95 % intervals)</h2>", _table(header, rows)]
+    layer = profiles.get("interphase") or {}
+    if layer.get("thickness_nm") is not None:
+        parts.append(
+            f"<p>Interphase thickness from the {html.escape(layer['element'])} profile "
+            f"(multilayer fit): {_with_interval(layer, 'thickness_nm')} nm.</p>"
+        )
+    return parts
+
+
+def _phase_section(phases: dict[str, Any] | None, labels: list | None) -> list[str]:
+    parts = []
+    if phases:
+        rows = [
+            [name, v["fraction_mean"], v["fraction_std"], v["fraction_median_standard_error"]]
+            for name, v in phases.items()
+        ]
+        header = ["phase", "mean fraction", "std over map", "median standard error"]
+        parts += ["<h2>Phases (reference fit)</h2>", _table(header, rows)]
+    if labels:
+        rows = [[k, e["label"], e["score"]] for k, e in enumerate(labels)]
+        parts += [
+            "<h2>KL-NMF components</h2>",
+            _table(["component", "label", "match score (correlation)"], rows),
+        ]
+    return parts
+
+
+def index_page(
+    records: list[dict[str, Any]],
+    rows: list[dict[str, Any]],
+    log: dict[str, Any],
+    figure: str | None,
+    extra_links: list[tuple[str, str]] | None = None,
+) -> str:
+    """The summary page: every dataset with its status, the table across datasets, the plot."""
+    listing = []
+    for record in records:
+        page = record.get("page")
+        name = html.escape(record["name"])
+        link = f'<a href="{html.escape(page)}">{name}</a>' if page else name
+        status = html.escape(record["status"])
+        reason = html.escape(record.get("reason") or "")
+        css = ' class="failed"' if record["status"] == "failed" else ""
+        listing.append(
+            f"<tr{css}><td>{link}</td><td>{html.escape(record['kind'])}</td>"
+            f"<td>{status}</td><td>{reason}</td></tr>"
+        )
+    parts = [
+        f"<p>{len(records)} datasets, "
+        f"{sum(r['status'] == 'done' for r in records)} done. "
+        '<a href="summary.csv">summary.csv</a> · <a href="run_log.json">run_log.json</a> '
+        '(versions, configuration, input checksums) · <a href="config.json">config.json</a></p>',
+    ]
+    for href, text in extra_links or []:
+        parts.append(f'<p><a href="{html.escape(href)}">{html.escape(text)}</a></p>')
+    parts.append(
+        "<table><tr><th>dataset</th><th>kind</th><th>status</th><th>reason</th></tr>"
+        + "".join(listing)
+        + "</table>"
+    )
+    columns = [
+        c
+        for c in dict.fromkeys(k for row in rows for k in row)
+        if c not in ("kind", "status", "reason")
+    ]
+    parts.append("<h2>Across datasets</h2>")
+    parts.append(
+        '<div style="overflow-x: auto">'
+        + _table(columns, [[row.get(c) for c in columns] for row in rows])
+        + "</div>"
+    )
+    if figure:
+        parts.append(
+            _figure(figure, "Interface positions with 95 % intervals per dataset and element")
+        )
+    parts.append(
+        "<h2>Configuration</h2><pre>" + html.escape(json.dumps(log["config"], indent=2)) + "</pre>"
+    )
+    return _page("cryospec report", "\n".join(parts))
+
+
+def truth_page(summary: dict[str, Any], figures: list[tuple[str, str]]) -> str:
+    """The demo's page of every number next to its ground truth, then the figures."""
+    truth = summary["truth"]
+    rows = [
+        (
+            "dose per pixel (e/Å²)",
+            f"{summary['dose']['e_per_A2_per_pixel']:.1f}",
+            f"{summary['dose']['truth_e_per_A2']:.1f}",
+        ),
+        (
+            "mean t/λ (exspy log-ratio)",
+            f"{summary['thickness']['t_over_lambda_mean']:.3f}",
+            f"{summary['thickness']['truth_t_over_lambda_mean']:.3f}",
+        ),
+        ("Li | interphase interface (nm)", "—", f"{truth['li_interface_nm']:.1f}"),
+        ("interphase | LiPON interface (nm)", "—", f"{truth['lipon_interface_nm']:.1f}"),
+        ("interphase thickness (nm)", "—", f"{truth['interphase_thickness_nm']:.1f}"),
+    ]
+    for edge, acc in summary["background"]["edge_signal_vs_truth"].items():
+        rows.append(
+            (
+                f"{edge} integrated signal: bias / spread vs truth (%)",
+                f"{acc['bias_percent']:+.1f} / {acc['spread_percent']:.1f}",
+                "0",
+            )
+        )
+    for pair, value in summary["quantification"]["atomic_ratios_O_plateau"].items():
+        rows.append(
+            (
+                f"{pair} atomic ratio (model fit, O-rich region)",
+                f"{value['measured']:.3f}",
+                f"{value['truth']:.3f}",
+            )
+        )
+    for element, fit in summary["gradients"]["erf_steps"].items():
+        ci = fit.get("position_ci_nm") or [float("nan")] * 2
+        rows.append(
+            (
+                f"{element} step position [95 % interval], sigma (nm)",
+                f"{fit['position_nm']:.1f} [{ci[0]:.1f}, {ci[1]:.1f}], {fit['sigma_nm']:.1f}",
+                "{:.1f}, {:.1f}".format(
+                    truth["gradients"][element]["erf_position_nm"],
+                    truth["gradients"][element]["erf_sigma_nm"],
+                ),
+            )
+        )
+    layered = summary["gradients"]["O_multilayer"]
+    if layered.get("thickness_nm") is not None:
+        ci = layered["thickness_ci_nm"]
+        rows.append(
+            (
+                "interphase thickness from the O profile (nm), 95 % interval",
+                f"{layered['thickness_nm']:.1f} [{ci[0]:.1f}, {ci[1]:.1f}]",
+                f"{truth['interphase_thickness_nm']:.1f}",
+            )
+        )
+    for name, r in summary["phases"]["fraction_correlation_with_truth"].items():
+        rows.append((f"{name} phase-fraction map: correlation with truth", f"{r:.3f}", "1"))
+    labels = ", ".join(f"{e['label']} ({e['score']:.2f})" for e in summary["phases"]["nmf_labels"])
+    rows.append(("KL-NMF component labels (match score)", labels, "-"))
+    rows.append(("spike channels replaced", str(summary["spikes_replaced"]), "0"))
+    for species, flag in summary["damage_flags"].items():
+        rows.append(
+            (
+                f"pixels above the {species} critical dose "
+                f"({flag['critical_dose_e_per_A2']:g} e/Å², {flag['source'][:40]}...)",
+                f"{100 * flag['flagged_fraction']:.0f} %",
+                "—",
+            )
+        )
+    for element, grad in truth["gradients"].items():
+        rows.append(
+            (
+                f"{element} gradient 50 % position / 10-90 % width (nm)",
+                "—",
+                f"{grad['position_nm']:.1f} / {grad['width_10_90_nm']:.1f}",
+            )
+        )
+    figures_html = "\n".join(_figure(src, caption) for src, caption in figures)
+    dataset = summary["dataset"]
+    body = (
+        '<p><a href="index.html">The report of these datasets</a> '
+        "(as <code>cryospec report</code> writes it)</p>\n"
+        f"<p>The built-in synthetic cryo-STEM-EELS and EDX spectrum images (seed "
+        f"{dataset['seed']}, shape {dataset['shape']}) through the pipeline. Run time "
+        f'{summary["runtime_s"]} s. All numbers are in <a href="summary.json">summary.json</a>.'
+        "</p>\n" + _table(["quantity", "measured", "truth"], [list(r) for r in rows]) + "\n"
+        + figures_html
+    )  # fmt: skip
+    return _page("cryospec demo: Li | interphase | LiPON (synthetic)", body)

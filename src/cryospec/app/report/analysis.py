@@ -1,0 +1,325 @@
+"""One dataset through the pipeline: the numbers (through the public API) and the figures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+
+from cryospec.app.figures import (
+    FigureBook,
+    dose_map,
+    element_profiles,
+    map_extent,
+    nmf_components,
+    plot_profiles,
+    value_error_grid,
+)
+from cryospec.core.dose import MissingMetadataError
+from cryospec.signals.metadata import MICROSCOPE_FIELDS
+
+__all__ = ["analyse_edx", "analyse_eels", "apply_acquisition"]
+
+_MICROSCOPE = {field.key: field.argument for field in MICROSCOPE_FIELDS}
+
+
+def apply_acquisition(signal, acquisition: dict[str, Any]) -> list[str]:
+    """Fill dose and microscope fields that the file lacks from the config; names those set."""
+    filled = []
+    dose_fields = {k: v for k, v in acquisition.items() if k not in _MICROSCOPE and v is not None}
+    for name, value in dose_fields.items():
+        try:
+            signal.get_acquisition_parameter(name)
+        except MissingMetadataError:
+            signal.set_acquisition_parameters(**{name: value})
+            filled.append(name)
+    tem = signal.metadata.get_item("Acquisition_instrument.TEM", None)
+    for key, hs_name in _MICROSCOPE.items():
+        value = acquisition.get(key)
+        present = tem is not None and tem.get_item(hs_name, None) is not None
+        if value is not None and not present:
+            signal.set_microscope_parameters(**{hs_name: value})
+            filled.append(key)
+    return filled
+
+
+def _extent(signal) -> list[float] | None:
+    axes = signal.axes_manager.navigation_axes
+    if len(axes) != 2:
+        return None
+    return map_extent(axes[0].axis, axes[1].axis)
+
+
+def _profiles(result, config: dict[str, Any], elements: list[str]) -> tuple[dict, Any]:
+    """Erf (or chosen model) fits per element and the multilayer thickness; numbers + figure."""
+    profile = config["profile"]
+    line = tuple(profile["line"]) if profile["mode"] == "line" else None
+    where = {"quantity": profile["quantity"], "line": line, "width": profile["width"]}
+    numbers: dict[str, Any] = {}
+    fitted = {"elements": {}, "profiles": {}, "fits": {}}
+    for element in profile["elements"] or elements:
+        try:
+            one = element_profiles(
+                result,
+                [element],
+                n_stripes=int(profile["stripes"]),
+                model=profile["model"],
+                **where,
+            )
+        except Exception as exc:  # one element's failed fit must not sink the dataset
+            numbers[element] = {"error": f"{type(exc).__name__}: {exc}"}
+            continue
+        numbers[element] = one["elements"][element]
+        for key in fitted:
+            fitted[key][element] = one[key][element]
+    thickness = None
+    element = profile["thickness_element"]
+    if element and element in elements:
+        try:
+            layered = element_profiles(
+                result, [element], model="multilayer", n_layers=None, **where
+            )
+            thickness = {"element": element, **layered["elements"][element]}
+        except Exception as exc:
+            thickness = {"element": element, "error": f"{type(exc).__name__}: {exc}"}
+    figure = (
+        plot_profiles(fitted, title=f"{profile['quantity']} profiles ({profile['model']} fits)")
+        if fitted["elements"]
+        else None
+    )
+    return {"elements": numbers, "interphase": thickness}, figure
+
+
+def _references(paths: dict[str, str]) -> dict[str, Any]:
+    """Reference spectra from files, one spectrum each, keyed by phase name."""
+    import hyperspy.api as hs
+
+    refs = {}
+    for name, path in paths.items():
+        try:
+            ref = hs.load(path)
+        except Exception as exc:
+            raise ValueError(f"cannot read the {name} reference {path}: {exc}") from exc
+        if isinstance(ref, list) or ref.axes_manager.navigation_dimension != 0:
+            raise ValueError(f"the {name} reference {path} must hold one spectrum")
+        refs[name] = ref
+    return refs
+
+
+def _edges_on_axis(signal, names: list[str]) -> tuple[list[str], dict[str, str]]:
+    """The configured edges whose onset and integration window lie on the energy axis (a batch
+    mixes Li K maps and O K maps); the others with the reason."""
+    from cryospec.core.quantify import edge_off_axis
+    from cryospec.edges import get_edge
+
+    energy = signal.axes_manager.signal_axes[0].axis
+    kept, skipped = [], {}
+    for name in names:
+        entry = get_edge(name)
+        reason = edge_off_axis(entry, energy)
+        if reason:
+            skipped[entry.name] = reason
+        else:
+            kept.append(entry.name)
+    if not kept:
+        raise ValueError(
+            f"none of the edges {names} lies on the energy axis [{energy[0]:g}, "
+            f"{energy[-1]:g}] eV; set [eels] edges in the config"
+        )
+    return kept, skipped
+
+
+def analyse_eels(core_loss, low_loss, config: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """Dose, damage flags, quantification, profiles and (optionally) KL-NMF of one EELS map.
+
+    Returns the dataset's numbers and writes its figures into ``folder``; the figure file names
+    are under ``"figures"``.
+    """
+    book = FigureBook(folder)
+    filled = apply_acquisition(core_loss, config["acquisition"])
+    extent = _extent(core_loss)
+    numbers: dict[str, Any] = {"kind": "EELS", "filled_from_config": filled}
+    numbers["dose"] = _dose_numbers(core_loss, config, extent, book)
+    if low_loss is not None:
+        apply_acquisition(low_loss, config["acquisition"])
+    eels = config["eels"]
+    windows = eels["background_windows"]
+    edges, skipped = _edges_on_axis(core_loss, eels["edges"])
+    if skipped:
+        numbers["skipped_edges"] = skipped
+    result = core_loss.quantify(
+        edges,
+        low_loss=low_loss,
+        method=eels["method"],
+        background_model=eels["background_model"],
+        count_target=eels["count_target"],
+        background_windows_eV=[tuple(w) for w in windows] if windows else None,
+        fit_range_eV=tuple(eels["fit_range"]) if eels["fit_range"] else None,
+        show_progressbar=False,
+    )
+    numbers["quantification"] = result.summary()
+    elements = list(result.atomic_fraction)
+    if result.t_over_lambda is not None:
+        numbers["t_over_lambda_mean"] = float(np.mean(result.t_over_lambda.data))
+    if extent is not None:
+        density = {
+            el: (result.areal_density[el].data, result.areal_density_se[el].data) for el in elements
+        }
+        fraction = {
+            el: (result.atomic_fraction[el].data, result.atomic_fraction_se[el].data)
+            for el in elements
+        }
+        title = f"areal density ({result.units}) and standard error"
+        book.add(value_error_grid(density, extent, title), "areal_density.png", "Areal densities")
+        title = "atomic fraction and standard error"
+        book.add(
+            value_error_grid(fraction, extent, title), "atomic_fraction.png", "Atomic fractions"
+        )
+        numbers["profiles"], fig = _profiles(result, config, elements)
+        if fig is not None:
+            book.add(fig, "profiles.png", "Profiles and fits")
+    phases = None
+    if config["nmf"]["references"]:
+        phases = core_loss.phase_maps(_references(config["nmf"]["references"]), low_loss=low_loss)
+        numbers["phases"] = phases.summary()
+        if extent is not None:
+            fig = value_error_grid(
+                {n: (phases.fraction[n].data, phases.fraction_se[n].data) for n in phases.names},
+                extent,
+                "phase fractions (reference fit) and standard error",
+            )
+            book.add(fig, "phase_fractions.png", "Phase fractions")
+    if int(config["nmf"]["n_components"]) > 0:
+        numbers["nmf"] = _nmf_numbers(core_loss, phases, config["nmf"], extent, book)
+    numbers["figures"] = book.figures
+    return numbers
+
+
+def _dose_numbers(signal, config: dict[str, Any], extent, book: FigureBook) -> dict[str, Any]:
+    """Mean dose and damage flags (with the dose map), or why there is no dose."""
+    try:
+        dose = signal.dose_per_pixel()
+    except MissingMetadataError as exc:
+        # Without the dose the maps are relative, and no damage can be flagged: say so.
+        return {"missing": str(exc).strip("'\"")}
+    flags = {}
+    for species in config["eels"]["damage_species"]:
+        flag = signal.flag_damage(species)
+        flags[species] = flag.metadata.CryoSpec.Damage.as_dictionary()
+    if extent is not None:
+        book.add(dose_map(dose.data, extent, flags), "dose.png", "Dose")
+    return {
+        "e_per_A2_mean": float(np.mean(dose.data)),
+        "electrons_per_pixel": float(signal.electrons_per_pixel()),
+        "damage": flags,
+    }
+
+
+def _nmf_numbers(core_loss, phases, nmf: dict[str, Any], extent, book: FigureBook) -> dict:
+    """KL-NMF of the configured range, its components labelled by the phase maps if any."""
+    n_components = int(nmf["n_components"])
+    s = core_loss.deepcopy()
+    s.decomposition_kl(n_components, signal_range=tuple(nmf["signal_range"]))
+    labels = s.label_components(phases) if phases is not None else None
+    factors = s.get_decomposition_factors()
+    loadings = s.get_decomposition_loadings()
+    fig = nmf_components(
+        factors.axes_manager.signal_axes[0].axis,
+        factors.data,
+        loadings.data,
+        extent,
+        tuple(nmf["signal_range"]),
+        labels,
+    )
+    book.add(fig, "nmf.png", "KL-NMF components")
+    return {
+        "n_components": n_components,
+        "signal_range": list(nmf["signal_range"]),
+        "labels": None
+        if labels is None
+        else [{"label": name, "score": score} for name, score in labels],
+    }
+
+
+def analyse_edx(eds, config: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """Line intensities, Cliff-Lorimer fractions with errors, and profiles of one EDX map."""
+    book = FigureBook(folder)
+    filled = apply_acquisition(eds, config["acquisition"])
+    extent = _extent(eds)
+    numbers: dict[str, Any] = {"kind": "EDX", "filled_from_config": filled}
+    try:
+        dose = eds.dose_per_pixel()
+        numbers["dose"] = {"e_per_A2_mean": float(np.mean(dose.data))}
+    except MissingMetadataError as exc:
+        numbers["dose"] = {"missing": str(exc)}
+    lines = config["edx"]["lines"]
+    if not lines and not eds.metadata.get_item("Sample.xray_lines", None):
+        if not eds.metadata.get_item("Sample.elements", None):
+            raise ValueError(
+                "no X-ray lines: set [edx] lines = [...] in the config, or the sample's elements "
+                "in the file's metadata"
+            )
+        eds.add_lines()  # exspy: the lines of the elements in the metadata
+    intensities = eds.line_intensities(lines)
+    numbers["line_intensity_mean"] = {
+        line: float(np.mean(m.data)) for line, m in intensities.items()
+    }
+    k_factors = config["edx"]["k_factors"]
+    if not k_factors:
+        # No k-factors, no fractions (cryospec has no sourced default table): the line
+        # intensities, with their variances, are mapped and profiled instead.
+        numbers["quantification"] = {
+            "method": None,
+            "note": "no k-factors given ([edx] k_factors): line intensities only",
+        }
+        fractions = {line.split("_")[0]: m for line, m in intensities.items()}
+        errors = {
+            line.split("_")[0]: m._deepcopy_with_new_data(
+                np.sqrt(np.asarray(m.metadata.Signal.Noise_properties.variance.data))
+            )
+            for line, m in intensities.items()
+        }
+        quantity = "line intensity (counts)"
+    else:
+        quant = eds.quantify_lines(intensities, k_factors)
+        fractions, errors = quant["atomic_fraction"], quant["atomic_fraction_se"]
+        quantity = "atomic fraction (Cliff-Lorimer)"
+    elements = list(fractions)
+    if k_factors:
+        numbers["quantification"] = {
+            "method": "Cliff-Lorimer",
+            "k_factors": dict(k_factors),
+            "elements": {
+                el: {
+                    "atomic_fraction_mean": float(np.nanmean(fractions[el].data)),
+                    "atomic_fraction_std": float(np.nanstd(fractions[el].data)),
+                    "atomic_fraction_median_standard_error": float(np.nanmedian(errors[el].data)),
+                }
+                for el in elements
+            },
+        }
+    if extent is not None:
+        fig = value_error_grid(
+            {el: (fractions[el].data, errors[el].data) for el in elements},
+            extent,
+            f"{quantity} and standard error",
+        )
+        book.add(fig, "atomic_fraction.png", "Atomic fractions")
+        result = SimpleNamespace(atomic_fraction=fractions, atomic_fraction_se=errors)
+        # No thickness from EDX: the fractions are undefined in the Li metal (no N, O or P),
+        # so the Li | interphase interface is not seen.
+        edx_config = {
+            **config,
+            "profile": {
+                **config["profile"],
+                "quantity": "atomic_fraction",
+                "thickness_element": "",
+            },
+        }
+        numbers["profiles"], fig = _profiles(result, edx_config, elements)
+        if fig is not None:
+            book.add(fig, "profiles.png", "Profiles and fits")
+    numbers["figures"] = book.figures
+    return numbers

@@ -1,0 +1,391 @@
+"""Edge quantification kernels: areal densities and atomic fractions with their uncertainties.
+
+Two methods, both on every pixel at once:
+
+* **model fit**: over a fit range that starts at the background window of the lowest edge, the
+  spectrum is ``A (E / E_ref)^-r + sum_j c_j S_j(E)`` with ``S_j`` each edge's hydrogenic
+  cross-section, convolved with the pixel's normalised low loss when one is given (plural
+  scattering). The first ``near_edge_eV`` above each onset (the fine structure, which the
+  hydrogenic shape does not describe) are left out of the fit. Poisson maximum likelihood with
+  non-negative ``c_j`` (:func:`cryospec.background_edges.fit_power_law_with_edges`); the
+  standard errors come from the Fisher information.
+* **integration** (Egerton's ratio method): the background-subtracted signal in a window
+  ``Delta`` divided by the partial cross-section and by the low-loss intensity up to ``Delta``.
+
+Areal densities follow from ``c_j = I0 * n_j * dE * 1e-10`` (``n`` in atoms/nm², dsigma/dE
+in barn/eV, 1 barn = 1e-10 nm²), with ``I0`` the incident electrons per pixel: the low-loss
+integral, or beam current x dwell time from the metadata.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from cryospec.core.edge_shapes import edge_shapes
+from cryospec.core.poisson_fit import fit_power_law_with_edges
+from cryospec.edges import Edge, get_edge
+
+__all__ = [
+    "M23_DEVIANCE_DROP",
+    "TRANSITION_METAL_M23",
+    "EdgeModelResult",
+    "atomic_fractions",
+    "edge_model_block",
+    "edge_off_axis",
+    "fit_edge_model",
+    "fit_range_masks",
+    "m23_deviance_drop",
+    "near_edge_width",
+    "ratio_method_density",
+]
+
+BARN_NM2 = 1e-10
+
+
+def edge_off_axis(edge: Edge, energy: NDArray) -> str | None:
+    """Why ``edge`` cannot be quantified on ``energy`` (its onset or integration window falls
+    outside the axis), or None when it can."""
+    lo, hi = edge.integration_window_eV
+    if edge.onset_eV <= energy[0] or hi > energy[-1]:
+        return (
+            f"its onset ({edge.onset_eV:g} eV) or integration window [{lo:g}, {hi:g}] eV falls "
+            f"outside the energy axis [{energy[0]:g}, {energy[-1]:g}] eV"
+        )
+    return None
+
+
+def near_edge_width(edge: Edge) -> float:
+    """Default width (eV) above the onset left out of the model fit: the fine structure."""
+    if edge.name == "Li_K":
+        return 25.0  # ionic Li compounds peak near 62 eV and keep structure to about 80 eV
+    return 15.0 if edge.shell == "K" else 10.0
+
+
+def fit_range_masks(
+    energy: NDArray,
+    edges: list[Edge],
+    near_edge_eV: dict[str, float] | None = None,
+    anchor_windows: list[tuple[float, float]] | None = None,
+    fit_range_eV: tuple[float, float] | None = None,
+    overlaps: list[Edge] = (),
+) -> tuple[NDArray, NDArray]:
+    """Channels of the model fit and, among them, the anchor below every edge.
+
+    The fit covers the background window(s) of the lowest edge (or ``anchor_windows``) and,
+    above it, every channel except the near-edge region of each quantified edge, up to the axis
+    end or the end of ``fit_range_eV``. ``overlaps`` (nuisance edges) only move the anchor below
+    them; their own shapes are fitted from their onset.
+    """
+    near = near_edge_eV or {}
+    ordered = sorted([*edges, *overlaps], key=lambda e: e.onset_eV)
+    windows = anchor_windows if anchor_windows is not None else ordered[0].background_windows_eV
+    anchor = np.zeros(energy.shape, dtype=bool)
+    for lo, hi in windows:
+        anchor |= (energy >= lo) & (energy <= hi)
+    fit = anchor | (energy >= max(hi for _, hi in windows))
+    for edge in edges:
+        width = near.get(edge.name, near_edge_width(edge))
+        fit &= ~((energy >= edge.onset_eV) & (energy < edge.onset_eV + width))
+    if fit_range_eV is not None:
+        fit &= (energy >= fit_range_eV[0]) & (energy <= fit_range_eV[1])
+    return fit, anchor[fit]
+
+
+@dataclass
+class EdgeModelResult:
+    """Result of :func:`fit_edge_model` (shapes (...), (..., J), (..., J, J)).
+
+    Attributes
+    ----------
+    edges : tuple of str
+        Edge names, the order of the last axes.
+    areal_density, covariance : ndarray
+        Atoms/nm² per edge (relative units when ``incident`` was 1), and their covariance.
+    background_exponent : ndarray
+        Fitted power-law exponent.
+    reduced_deviance : ndarray
+        Poisson deviance per degree of freedom over the fit channels.
+    converged : ndarray of bool
+    """
+
+    edges: tuple[str, ...]
+    areal_density: NDArray
+    covariance: NDArray
+    background_exponent: NDArray
+    reduced_deviance: NDArray
+    converged: NDArray
+    overlaps: tuple[str, ...] = ()
+    overlap_amplitude: NDArray | None = None
+    deviance: NDArray | None = None
+
+    @property
+    def standard_error(self) -> NDArray:
+        """Standard error of each areal density."""
+        return np.sqrt(np.clip(np.diagonal(self.covariance, axis1=-2, axis2=-1), 0, None))
+
+    @staticmethod
+    def packed_size(n_edges: int, n_overlaps: int = 0) -> int:
+        """Length of the last axis of :meth:`pack` for ``n_edges`` edges and ``n_overlaps``
+        nuisance edges."""
+        return n_edges + n_edges * n_edges + 4 + n_overlaps
+
+    def pack(self) -> NDArray:
+        """Every per-pixel field on one last axis (a Dask block kernel returns one array):
+        areal densities, the flattened covariance, the exponent, the reduced deviance, the
+        deviance, the converged flag (0/1), then the overlap amplitudes."""
+        j = len(self.edges)
+        nav = self.areal_density.shape[:-1]
+        overlap = self.overlap_amplitude
+        if overlap is None:
+            overlap = np.zeros((*nav, 0))
+        deviance = np.full(nav, np.nan) if self.deviance is None else self.deviance
+        return np.concatenate(
+            [
+                self.areal_density,
+                self.covariance.reshape(*nav, j * j),
+                self.background_exponent[..., None],
+                self.reduced_deviance[..., None],
+                np.broadcast_to(deviance, nav)[..., None],
+                np.broadcast_to(self.converged, nav)[..., None].astype(float),
+                overlap,
+            ],
+            axis=-1,
+        )
+
+    @classmethod
+    def unpack(
+        cls, packed: NDArray, edges: tuple[str, ...], overlaps: tuple[str, ...] = ()
+    ) -> EdgeModelResult:
+        """The result that :meth:`pack` gave ``packed`` (for the same edges and overlaps)."""
+        j = len(edges)
+        packed = np.asarray(packed)
+        if packed.shape[-1] != cls.packed_size(j, len(overlaps)):
+            raise ValueError(
+                f"a packed edge-model result of {j} edges and {len(overlaps)} overlaps has "
+                f"{cls.packed_size(j, len(overlaps))} values per pixel, got {packed.shape[-1]}"
+            )
+        rest = j + j * j
+        return cls(
+            edges=tuple(edges),
+            areal_density=packed[..., :j],
+            covariance=packed[..., j:rest].reshape(*packed.shape[:-1], j, j),
+            background_exponent=packed[..., rest],
+            reduced_deviance=packed[..., rest + 1],
+            deviance=packed[..., rest + 2],
+            converged=packed[..., rest + 3] > 0.5,
+            overlaps=tuple(overlaps),
+            overlap_amplitude=packed[..., rest + 4 :],
+        )
+
+
+def fit_edge_model(
+    electrons: NDArray,
+    energy: NDArray,
+    edges: list[str],
+    microscope: tuple[float, float, float],
+    incident: NDArray | float,
+    low_loss: NDArray | None = None,
+    low_loss_energy: NDArray | None = None,
+    near_edge_eV: dict[str, float] | None = None,
+    bin_width: float = 0.04,
+    overlaps: list[str] = (),
+    anchor_windows: list[tuple[float, float]] | None = None,
+    fit_range_eV: tuple[float, float] | None = None,
+) -> EdgeModelResult:
+    """Fit background and edges together on every pixel; return areal densities.
+
+    Parameters
+    ----------
+    electrons : ndarray (..., n)
+        Core-loss electron counts (recorded counts / gain).
+    energy : ndarray (n,)
+        Uniform energy axis.
+    edges : list of str
+        Edge names to quantify.
+    microscope : (beam_energy_keV, collection_mrad, convergence_mrad)
+        For the cross-sections.
+    incident : ndarray (...) or float
+        Incident electrons per pixel (the low-loss integral); 1 gives relative amounts.
+    low_loss, low_loss_energy : ndarray, optional
+        Low-loss spectra (..., m) on the same dispersion, for plural scattering.
+    near_edge_eV : dict, optional
+        Width left out above each onset, by edge name.
+    bin_width : float
+        Channels are summed into bins about ``bin_width * E`` wide for the fit (Poisson counts
+        stay Poisson; 0 fits every channel).
+    overlaps : list of str
+        Nuisance edges fitted alongside (the M2,3 edges under Li K); their amplitudes are
+        returned in ``overlap_amplitude`` (counts per channel at the shape's maximum).
+    anchor_windows : list of (float, float), optional
+        Background windows below every edge (default: the lowest edge's database windows).
+    fit_range_eV : (float, float), optional
+        Restrict the fit to this range.
+    """
+    entries = [get_edge(e) for e in edges]
+    extra = [get_edge(e) for e in overlaps]
+    energy = np.asarray(energy, dtype=float)
+    step = float(energy[1] - energy[0])
+    end = energy[-1] if fit_range_eV is None else min(energy[-1], fit_range_eV[1])
+    for entry in entries:
+        if not energy[0] < entry.onset_eV < energy[-1]:
+            raise ValueError(
+                f"the {entry.name} onset ({entry.onset_eV:g} eV) lies outside the energy axis "
+                f"[{energy[0]:g}, {energy[-1]:g}] eV"
+            )
+        top = entry.onset_eV + near_edge_eV_or_default(entry, near_edge_eV) + 10.0
+        if top > end:
+            raise ValueError(
+                f"the {entry.name} edge is too close to the end of the fit ({end:g} eV) to fit "
+                "it beyond its near-edge region"
+            )
+    fit, anchor = fit_range_masks(
+        energy, entries, near_edge_eV, anchor_windows, fit_range_eV, extra
+    )
+    names = tuple(e.name for e in entries)
+    shapes = edge_shapes(
+        energy,
+        (*names, *(e.name for e in extra)),
+        *microscope,
+        low_loss=low_loss,
+        low_loss_energy=low_loss_energy,
+    )
+    shapes = shapes[..., fit, :]
+    n = np.asarray(electrons)
+    n = n if n.dtype == np.float32 else n.astype(np.float64, copy=False)
+    result = fit_power_law_with_edges(
+        n, energy[fit], shapes, anchor, bin_width=bin_width, channels=fit
+    )
+    j = len(names)
+    scale = np.asarray(incident, dtype=float)[..., None] * step * BARN_NM2
+    density = result.params[..., 2 : 2 + j] / scale
+    cov = result.covariance[..., 2 : 2 + j, 2 : 2 + j] / (scale[..., :, None] * scale[..., None, :])
+    return EdgeModelResult(
+        edges=names,
+        areal_density=density,
+        covariance=cov,
+        background_exponent=result.params[..., 1],
+        reduced_deviance=result.deviance / max(result.dof, 1),
+        converged=result.converged,
+        overlaps=tuple(e.name for e in extra),
+        overlap_amplitude=result.params[..., 2 + j :],
+        deviance=result.deviance,
+    )
+
+
+def near_edge_eV_or_default(edge: Edge, near_edge_eV: dict[str, float] | None) -> float:
+    """The near-edge width of ``edge``: the caller's, else :func:`near_edge_width`."""
+    return (near_edge_eV or {}).get(edge.name, near_edge_width(edge))
+
+
+def atomic_fractions(density: NDArray, covariance: NDArray) -> tuple[NDArray, NDArray]:
+    """Atomic fractions ``n_i / sum n`` and their standard errors (delta method).
+
+    Parameters
+    ----------
+    density : ndarray (..., J)
+        Areal densities.
+    covariance : ndarray (..., J, J)
+        Their covariance (diagonal when the edges were measured independently).
+    """
+    total = density.sum(axis=-1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fraction = density / total
+        j = density.shape[-1]
+        # d x_i / d n_k = (delta_ik - x_i) / T
+        jac = (np.eye(j) - fraction[..., :, None]) / total[..., None]
+        var = np.einsum("...ik,...kl,...il->...i", jac, covariance, jac)
+    return fraction, np.sqrt(np.clip(var, 0, None))
+
+
+TRANSITION_METAL_M23 = {"Mn": "Mn_M23", "Fe": "Fe_M23", "Co": "Co_M23", "Ni": "Ni_M23"}
+
+
+# Mean per-pixel drop of the Poisson deviance, when the four M2,3 edges are added, above which
+# they are reported (chi-square with 4 degrees of freedom: 15 is p = 0.005 for one pixel).
+M23_DEVIANCE_DROP = 15.0
+
+
+def edge_model_block(
+    electrons: NDArray,
+    incident: NDArray,
+    *low_loss: NDArray,
+    edges: tuple[str, ...],
+    overlaps: tuple[str, ...] = (),
+    **fit_arguments,
+) -> NDArray:
+    """:func:`fit_edge_model` on one block of pixels, packed (:meth:`EdgeModelResult.pack`).
+
+    ``incident`` has a trailing axis of length 1 and the block's low loss, if any, follows it
+    (the form in which a Dask block kernel receives per-pixel arrays); ``fit_arguments`` are
+    those of :func:`fit_edge_model`, with ``low_loss_energy`` for the low loss.
+    """
+    result = fit_edge_model(
+        electrons,
+        edges=list(edges),
+        incident=incident[..., 0],
+        low_loss=low_loss[0] if low_loss else None,
+        overlaps=list(overlaps),
+        **fit_arguments,
+    )
+    return result.pack()
+
+
+def m23_deviance_drop(
+    electrons: NDArray,
+    energy: NDArray,
+    microscope: tuple[float, float, float],
+    incident: NDArray,
+    low_loss: NDArray | None = None,
+    low_loss_energy: NDArray | None = None,
+    anchor_windows: list[tuple[float, float]] | None = None,
+    bin_width: float = 0.04,
+) -> float:
+    """Mean drop of the Poisson deviance when the M2,3 edges of Mn, Fe, Co and Ni join Li K.
+
+    Li K alone is fitted over 40-128 eV with only 3 eV above its onset left out, with and
+    without the four M2,3 shapes. Their delayed maxima improve the fit only when the edges are
+    there: a drop above :data:`M23_DEVIANCE_DROP` (a likelihood-ratio test) says that the
+    sample seems to hold transition metals.
+    """
+    arguments = {
+        "microscope": microscope,
+        "incident": incident,
+        "low_loss": low_loss,
+        "low_loss_energy": low_loss_energy,
+        "near_edge_eV": {"Li_K": 3.0},
+        "anchor_windows": anchor_windows,
+        "fit_range_eV": (0.0, 128.0),
+        "bin_width": bin_width,
+    }
+    alone = fit_edge_model(electrons, energy, ["Li_K"], **arguments)
+    metals = fit_edge_model(
+        electrons, energy, ["Li_K"], overlaps=list(TRANSITION_METAL_M23.values()), **arguments
+    )
+    return float(np.mean(alone.deviance - metals.deviance))
+
+
+def ratio_method_density(
+    net_electrons: NDArray,
+    variance: NDArray,
+    cross_section_barn: float,
+    reach: NDArray,
+) -> tuple[NDArray, NDArray]:
+    """Egerton's ratio method: areal density (atoms/nm²) and its variance.
+
+    Parameters
+    ----------
+    net_electrons : ndarray
+        Background-subtracted edge electrons in the integration window.
+    variance : ndarray
+        Their variance (electrons²).
+    cross_section_barn : float
+        Partial cross-section sigma(beta, Delta) of the window (barn).
+    reach : ndarray
+        Egerton's I_l(Delta): the low-loss electrons up to the window width (or the incident
+        electrons without a low loss).
+    """
+    scale = reach * cross_section_barn * BARN_NM2
+    return net_electrons / scale, variance / scale**2

@@ -1,0 +1,192 @@
+"""Blind unmixing of a cryo signal: KL-NMF (Poisson maximum likelihood) into HyperSpy's
+``learning_results``, component labels from phase maps, and the choice of the component number
+(:class:`DecompositionMethods`; the factorisations are in :mod:`cryospec.core.decompose`)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cryospec._chunks import iterate_row_blocks
+from cryospec.core.decompose import choose_n_components, kl_nmf, kl_nmf_blocks
+from cryospec.core.phases import label_by_maps
+
+__all__ = ["DecompositionMethods"]
+
+
+class DecompositionMethods:
+    """KL-NMF methods shared by the cryo EELS and EDX signal classes."""
+
+    def _energy_mask(self, signal_range: tuple[float, float] | None) -> np.ndarray:
+        """Channels inside ``signal_range`` (all when None); a range off the axis is an error."""
+        energy = np.asarray(self.axes_manager.signal_axes[0].axis)
+        if signal_range is None:
+            return np.ones(energy.size, dtype=bool)
+        lo, hi = signal_range
+        if lo < energy[0] or hi > energy[-1] or not lo < hi:
+            raise ValueError(
+                f"signal_range {signal_range} is not inside the axis "
+                f"[{energy[0]:g}, {energy[-1]:g}]"
+            )
+        keep = (energy >= lo) & (energy <= hi)
+        if not keep.any():
+            raise ValueError(f"signal_range {signal_range} holds no channel")
+        return keep
+
+    def decomposition_kl(
+        self,
+        n_components: int,
+        signal_range: tuple[float, float] | None = None,
+        max_iter: int = 500,
+        n_epochs: int = 20,
+        random_state: int = 0,
+        navigation_mask=None,
+        negative: str = "raise",
+    ) -> None:
+        """NMF with the Kullback-Leibler loss (Poisson maximum likelihood), into
+        ``learning_results``.
+
+        After it, HyperSpy's ``get_decomposition_factors()``, ``get_decomposition_loadings()``,
+        ``plot_decomposition_results()`` and ``get_decomposition_model()`` work as after
+        ``decomposition()``. A lazy signal is factorised out of core (mini-batches over its Dask
+        blocks, :func:`cryospec.decompose.kl_nmf_blocks`).
+
+        Parameters
+        ----------
+        n_components : int
+            Number of components.
+        signal_range : (float, float), optional
+            Energy range to factorise (e.g. the Li K region); the factors are zero outside it.
+        max_iter : int
+            Iterations of the in-memory solver.
+        n_epochs : int
+            Passes over the blocks of the out-of-core solver.
+        random_state : int
+            Seed of the initialisation.
+        navigation_mask : array of bool or BaseSignal, optional
+            Pixels to leave out (True, HyperSpy's convention), e.g. vacuum or a damaged area;
+            their loadings are NaN.
+        negative : {"raise", "clip"}
+            Negative values (e.g. after a dark-reference subtraction) raise an error, or are set
+            to zero with ``"clip"`` (a bias of the order of the read noise; never clip
+            background-subtracted data, decompose the raw counts instead).
+
+        Raises
+        ------
+        ValueError
+            Negative (unless clipped), NaN or inf counts; a range outside the axis or holding no
+            channel; more components than pixels or channels; a mask that leaves no pixel.
+        """
+        from hyperspy.learn import LearningResults
+
+        if negative not in ("raise", "clip"):
+            raise ValueError(f"negative must be 'raise' or 'clip', got {negative!r}")
+        axis = self.axes_manager.signal_axes[0]
+        energy = np.asarray(axis.axis)
+        keep = self._energy_mask(signal_range)
+        n_channels = int(keep.sum())
+        data = self.data.reshape(-1, energy.size)[:, keep]
+        n_pixels = data.shape[0]
+        if navigation_mask is None:
+            use = np.ones(n_pixels, dtype=bool)
+        else:
+            mask = getattr(navigation_mask, "data", navigation_mask)
+            mask = np.asarray(mask, dtype=bool)
+            if mask.size != n_pixels:
+                raise ValueError(f"navigation_mask has {mask.size} pixels, the signal {n_pixels}")
+            use = ~mask.ravel()
+            if not use.any():
+                raise ValueError("navigation_mask leaves no pixel to decompose")
+        if not 1 <= n_components <= min(int(use.sum()), n_channels):
+            raise ValueError(
+                f"n_components must lie in 1..{min(int(use.sum()), n_channels)} "
+                f"({int(use.sum())} pixels, {n_channels} channels), got {n_components}"
+            )
+
+        def prepare(block):
+            block = np.asarray(block, dtype=float)
+            return np.clip(block, 0.0, None) if negative == "clip" else block
+
+        if self._lazy:
+
+            def blocks():
+                for first, stop, block in iterate_row_blocks(data):
+                    yield prepare(block)[use[first:stop]]
+
+            pieces, factors = kl_nmf_blocks(blocks, n_components, n_epochs, random_state)
+            used = np.concatenate(pieces, axis=0)
+        else:
+            used, factors = kl_nmf(prepare(data)[use], n_components, max_iter, random_state)
+        loadings = np.full((n_pixels, n_components), np.nan)
+        loadings[use] = used
+        full = np.zeros((energy.size, n_components))
+        full[keep] = factors.T
+        results = LearningResults()
+        results.factors = full
+        results.loadings = loadings
+        results.decomposition_algorithm = "cryospec KL-NMF"
+        results.poissonian_noise_normalized = False
+        results.output_dimension = n_components
+        results.signal_mask = ~keep if n_channels < energy.size else None
+        results.navigation_mask = None if use.all() else ~use
+        self.learning_results = results
+        self.metadata.set_item(
+            "CryoSpec.Decomposition",
+            {
+                "algorithm": "KL-NMF",
+                "n_components": int(n_components),
+                "signal_range": list(signal_range) if signal_range else None,
+                "out_of_core": bool(self._lazy),
+                "masked_pixels": int((~use).sum()),
+            },
+        )
+
+    def label_components(self, phases) -> list[tuple[str, float]]:
+        """Name the KL-NMF components by the phase maps their loadings resemble.
+
+        Parameters
+        ----------
+        phases : PhaseMapResult
+            Reference-fit maps of the same pixels (:meth:`CryoEELSSpectrum.phase_maps`).
+
+        Returns
+        -------
+        list of (str, float)
+            Per component: the phase whose amount map correlates best with its loadings, and
+            that Pearson correlation (the match score). Also stored in
+            ``metadata.CryoSpec.Decomposition.labels`` and ``.scores``.
+        """
+        results = self.learning_results
+        if results.loadings is None or results.decomposition_algorithm != "cryospec KL-NMF":
+            raise ValueError("run decomposition_kl() first")
+        amounts = np.stack(
+            [np.asarray(phases.amount[name].data, dtype=float).ravel() for name in phases.names],
+            axis=-1,
+        )
+        if amounts.shape[0] != results.loadings.shape[0]:
+            raise ValueError("the phase maps and the decomposition cover different pixels")
+        bad = ~np.all(np.isfinite(results.loadings), axis=1) | ~np.all(np.isfinite(amounts), axis=1)
+        labels = label_by_maps(
+            np.nan_to_num(results.loadings), np.nan_to_num(amounts), phases.names, mask=bad
+        )
+        self.metadata.set_item("CryoSpec.Decomposition.labels", [name for name, _ in labels])
+        self.metadata.set_item("CryoSpec.Decomposition.scores", [score for _, score in labels])
+        return labels
+
+    def choose_n_components_kl(
+        self,
+        max_components: int = 6,
+        signal_range: tuple[float, float] | None = None,
+        max_iter: int = 300,
+        random_state: int = 0,
+    ) -> dict:
+        """KL-NMF with 1..``max_components`` components: deviance, BIC and a suggestion.
+
+        See :func:`cryospec.decompose.choose_n_components` (in memory: compute a lazy signal's
+        energy range first if it is large).
+        """
+        energy = np.asarray(self.axes_manager.signal_axes[0].axis)
+        keep = self._energy_mask(signal_range)
+        data = self.data.reshape(-1, energy.size)[:, keep]
+        if self._lazy:
+            data = data.compute()
+        return choose_n_components(np.asarray(data), max_components, max_iter, random_state)

@@ -1,0 +1,446 @@
+"""Edge quantification of a cryo EELS signal: areal densities and atomic fractions with maps of
+their standard errors (:meth:`QuantificationMethods.quantify`).
+
+The numerics are in :mod:`cryospec.core.quantify` (the Poisson model fit and Egerton's ratio
+method) and :mod:`cryospec.core.low_loss`; this module validates the signal, reads its metadata
+and low loss, maps the kernels over the pixels and wraps the result.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from cryospec._chunks import compute_with_progress, is_lazy_array, map_spectra
+from cryospec.core.background import MODELS
+from cryospec.core.cross_sections import partial_cross_section
+from cryospec.core.dose import MissingMetadataError
+from cryospec.core.low_loss import LOW_LOSS_SUMMARY, low_loss_summary
+from cryospec.core.quantify import (
+    M23_DEVIANCE_DROP,
+    TRANSITION_METAL_M23,
+    EdgeModelResult,
+    atomic_fractions,
+    edge_model_block,
+    edge_off_axis,
+    m23_deviance_drop,
+    near_edge_width,
+    ratio_method_density,
+)
+from cryospec.edges import Edge, get_edge
+from cryospec.signals.eels_background import background_subtracted_sum
+from cryospec.signals.low_loss import is_separate_low_loss, low_loss_array
+from cryospec.signals.maps import SignalMaps, navigation_map
+from cryospec.signals.metadata import microscope_parameters
+from cryospec.signals.results import QuantificationResult
+
+__all__ = ["QuantificationMethods"]
+
+_logger = logging.getLogger(__name__)
+# Integration: a requested edge this far below another is that edge's preceding edge.
+_PRECEDING_WITHIN_EV = 120.0
+
+
+class QuantificationMethods:
+    """The ``quantify`` method of :class:`~cryospec.signals.CryoEELSSpectrum`."""
+
+    def quantify(
+        self,
+        edges,
+        low_loss=None,
+        method: str = "model",
+        count_target: float | None = None,
+        near_edge_eV: dict[str, float] | None = None,
+        detector_gain: float | None = None,
+        bin_width: float = 0.04,
+        overlap_edges=None,
+        background_windows_eV=None,
+        fit_range_eV=None,
+        show_progressbar: bool | None = None,
+        background_model: str = "power_law",
+    ) -> QuantificationResult:
+        """Areal densities and atomic fractions of the given edges, with standard-error maps.
+
+        ``method="model"`` fits a power-law background and the edges' hydrogenic shapes
+        together (convolved with each pixel's low loss when given, so that plural scattering is
+        in the model), leaving out the fine structure just above each onset, by Poisson maximum
+        likelihood on every pixel at once; the errors come from the Fisher information.
+        ``method="integration"`` is Egerton's ratio method on the edge database's windows, with
+        the background of :meth:`subtract_background` (an edge on the tail of a requested
+        preceding edge, P L2,3 on Li K, gets that tail in its background when a low loss is
+        given).
+
+        The absolute scale (atoms/nm²) comes from the low-loss integral (incident electrons),
+        else from the dose metadata; without either, the amounts are relative.
+
+        Parameters
+        ----------
+        edges : str or sequence of str
+            One edge per element, e.g. ``["Li_K", "P_L23", "N_K", "O_K"]``.
+        low_loss : CryoEELSSpectrum, optional
+            The matching low-loss spectrum image (same pixels, same dispersion), or one
+            low-loss spectrum used for every pixel (a low loss acquired apart from the core
+            loss, e.g. ``ll.mean(ll.axes_manager.navigation_axes)``): it then gives the plural
+            scattering and t/lambda of the area, and the electrons per pixel come from the
+            dose metadata (else the amounts are relative).
+        method : {"model", "integration"}
+            See above.
+        count_target : float, optional
+            Integration method: dose-aware background (see :meth:`subtract_background`).
+        near_edge_eV : dict, optional
+            Model fit: width above each onset to leave out (default: 25 eV for Li K, 15 eV for
+            other K edges, 10 eV for L edges, plus the plasmon energy when a low loss is given).
+        detector_gain : float, optional
+            Counts per electron (default: metadata).
+        bin_width : float
+            Model fit: channels are summed into bins ``bin_width * E`` wide (Poisson counts
+            stay Poisson; the power law is integrated over each bin, the edges summed
+            exactly); 0 fits every channel. 4 % bins give areal densities within 0.1 % of
+            2 % bins at half the cost (bench_large).
+        overlap_edges : sequence of str, optional
+            Model fit: edges fitted alongside but not quantified. By default, with Li K, the
+            M2,3 edges of the transition metals declared in ``metadata.Sample.elements``
+            (``s.add_elements(("Mn", "Co", "Ni"))``); when none is declared and adding them
+            improves the fit markedly, a warning says so (checked with a low loss only: without
+            it the plural-scattering replica of Li K looks like those edges).
+        background_windows_eV : list of (float, float), optional
+            Model fit: the background windows below every edge (default: the lowest edge's).
+        fit_range_eV : (float, float), optional
+            Model fit: restrict the fit to this energy range.
+        show_progressbar : bool, optional
+            Dask's progress bar while a lazy signal is computed (default: HyperSpy's
+            preference).
+        background_model : {"power_law", "exponential", "lcpl"}
+            Integration: the background model of each edge's windows (the model fit uses a
+            power law).
+
+        Returns
+        -------
+        QuantificationResult
+            Dicts of maps keyed by element: ``areal_density``, ``areal_density_se``,
+            ``atomic_fraction``, ``atomic_fraction_se`` (standard errors); ``t_over_lambda``
+            (with a low loss), ``residual`` and ``background_exponent`` (model fit);
+            ``summary()`` and ``stack()`` for reports and files.
+
+        Raises
+        ------
+        ValueError
+            An edge outside the energy axis or too close to its end, two edges of one element,
+            a low loss whose pixels or dispersion do not match, a zero-loss peak not found.
+        KeyError
+            An unknown edge name (the message lists the known ones).
+        cryospec.core.dose.MissingMetadataError
+            Missing beam energy, angles or detector gain.
+        """
+        entries = _check_arguments(edges, method, background_model, count_target)
+        energy = _energy_axis(self, entries)
+        gain = self.detector_gain(detector_gain)
+        microscope = microscope_parameters(self)
+        ll = _read_low_loss(self, low_loss, gain)
+        near = _near_edge_widths(entries, ll, near_edge_eV)
+        fit = None
+        if method == "model":
+            fit_arguments = {
+                "energy": energy,
+                "microscope": microscope,
+                "low_loss_energy": ll.energy,
+                "near_edge_eV": near,
+                "bin_width": bin_width,
+                "anchor_windows": background_windows_eV,
+                "fit_range_eV": fit_range_eV,
+            }
+            fit = _model_fit(
+                self, entries, overlap_edges, gain, ll, fit_arguments, show_progressbar
+            )
+            density, covariance = fit.areal_density, fit.covariance
+        else:
+            density, covariance = _integration(
+                self, entries, ll, gain, microscope, count_target, show_progressbar,
+                background_model,
+            )  # fmt: skip
+        return _result(self, method, entries, ll, density, covariance, fit, near)
+
+
+@dataclass
+class _LowLoss:
+    """What the quantification takes from the low loss (all None without one)."""
+
+    signal: Any = None
+    data: Any = None
+    energy: np.ndarray | None = None
+    gain: float | None = None
+    t_over_lambda: np.ndarray | None = None
+    plasmon_eV: float = 0.0
+    separate: bool = False
+    spectrum: np.ndarray | None = None
+    incident: np.ndarray | None = None
+    units: str = "relative"
+
+
+def _check_arguments(edges, method: str, background_model: str, count_target) -> list[Edge]:
+    names = [edges] if isinstance(edges, str) else list(edges)
+    if not names:
+        raise ValueError("give at least one edge to quantify")
+    if background_model not in MODELS:
+        raise ValueError(f"background_model must be one of {MODELS}, got {background_model!r}")
+    if method == "model" and background_model != "power_law":
+        raise ValueError(
+            "the model fit uses a power-law background; other background models work with "
+            "method='integration'"
+        )
+    entries = [get_edge(e) for e in names]
+    elements = [e.element for e in entries]
+    if len(set(elements)) != len(elements):
+        raise ValueError(f"one edge per element, got {names}")
+    if method not in ("model", "integration"):
+        raise ValueError(f"method must be 'model' or 'integration', got {method!r}")
+    if method == "model" and count_target is not None:
+        raise ValueError("count_target applies to method='integration'")
+    return entries
+
+
+def _energy_axis(signal, entries: list[Edge]) -> np.ndarray:
+    """The uniform energy axis, checked to hold every edge."""
+    axis = signal.axes_manager.signal_axes[0]
+    if not axis.is_uniform:
+        raise ValueError("the energy axis is not uniform")
+    energy = np.asarray(axis.axis, dtype=float)
+    for entry in entries:
+        reason = edge_off_axis(entry, energy)
+        if reason:
+            raise ValueError(f"{entry.name}: {reason}")
+    return energy
+
+
+def _near_edge_widths(entries: list[Edge], ll, near_edge_eV) -> dict[str, float]:
+    """Width left out above each onset: the default, plus the plasmon energy with a low loss
+    (plasmon replicas of the fine structure reach one plasmon energy further up), or the
+    caller's."""
+    near = {e.name: near_edge_width(e) for e in entries}
+    if ll.data is not None:
+        near = {k: v + ll.plasmon_eV for k, v in near.items()}
+    near.update(near_edge_eV or {})
+    return near
+
+
+def _read_low_loss(signal, low_loss, gain: float) -> _LowLoss:
+    """One read of the low loss for every number taken from it, and the incident electrons."""
+    nav_shape = signal.data.shape[:-1]
+    if low_loss is None:
+        return _LowLoss(**_incident_from_dose(signal, nav_shape))
+    data, energy = low_loss_array(signal, low_loss)
+    separate = is_separate_low_loss(signal, low_loss)
+    n = len(LOW_LOSS_SUMMARY)
+    if separate:
+        one = low_loss_summary(np.asarray(low_loss.data, dtype=float)[None], energy)[0]
+        summary = np.broadcast_to(one, (*nav_shape, n))
+    else:
+        summary = map_spectra(low_loss_summary, data, n_out=n, dtype=float, energy=energy)
+    centre, total, plasmon_peak, tau = np.moveaxis(
+        compute_with_progress(summary, show_progressbar=False), -1, 0
+    )
+    worst = float(np.max(np.abs(centre)))
+    if worst > max(1.0, 3 * (energy[1] - energy[0])):
+        raise ValueError(
+            f"the low loss is not calibrated: its zero-loss peak sits up to {worst:.2f} eV "
+            "from 0 eV; align it first (core_loss.align_zero_loss(low_loss))"
+        )
+    ll_gain = low_loss.detector_gain() if hasattr(low_loss, "detector_gain") else gain
+    if separate:
+        # A low loss acquired apart gives the plural scattering and t/lambda of the area, not
+        # the electrons that fell on each pixel of the core loss: those come from the core
+        # loss's dose metadata, or the amounts are relative.
+        incident = _incident_from_dose(signal, nav_shape)
+    else:
+        incident = {"incident": np.asarray(total / ll_gain, dtype=float), "units": "atoms/nm²"}
+    return _LowLoss(
+        signal=low_loss,
+        data=data,
+        energy=energy,
+        gain=ll_gain,
+        t_over_lambda=tau,
+        plasmon_eV=float(np.median(plasmon_peak)),
+        separate=separate,
+        spectrum=np.asarray(low_loss.data, dtype=float) if separate else None,
+        **incident,
+    )
+
+
+def _incident_from_dose(signal, nav_shape) -> dict[str, Any]:
+    """Incident electrons per pixel from the dose metadata, or ones (relative amounts)."""
+    try:
+        incident, units = np.full(nav_shape, signal.electrons_per_pixel()), "atoms/nm²"
+    except MissingMetadataError:
+        _logger.warning(
+            "no pixel-matched low loss and no dose metadata: areal densities are relative"
+        )
+        incident, units = np.ones(nav_shape), "relative"
+    return {"incident": np.asarray(incident, dtype=float), "units": units}
+
+
+def _overlap_edges(signal, names, overlap_edges) -> list[str]:
+    """Nuisance edges of the model: given, or the M2,3 edges of declared transition metals."""
+    if overlap_edges is not None:
+        return [get_edge(e).name for e in overlap_edges]
+    if "Li_K" not in names:
+        return []
+    declared = set(signal.metadata.get_item("Sample.elements", []) or [])
+    return [edge for element, edge in TRANSITION_METAL_M23.items() if element in declared]
+
+
+def _model_fit(signal, entries, overlap_edges, gain, ll, fit_arguments, show_progressbar):
+    """The Poisson model fit of every pixel (:func:`cryospec.core.quantify.fit_edge_model`)."""
+    names = tuple(e.name for e in entries)
+    overlaps = _overlap_edges(signal, names, overlap_edges)
+    electrons = signal.data / gain
+    packed = map_spectra(
+        edge_model_block,
+        electrons,
+        ll.incident[..., None],
+        *([ll.data] if ll.data is not None else []),
+        n_out=EdgeModelResult.packed_size(len(names), len(overlaps)),
+        dtype=float,
+        max_pixels=4096,
+        edges=names,
+        overlaps=tuple(overlaps),
+        **fit_arguments,
+    )
+    packed = compute_with_progress(packed, show_progressbar=show_progressbar)
+    if "Li_K" in names and not overlaps and ll.data is not None:
+        _warn_if_m_edges_hide_under_li_k(electrons, ll, fit_arguments)
+    elif "Li_K" in names and not overlaps:
+        # The plural-scattering replica of Li K (one plasmon energy up) has the delayed shape
+        # of an M2,3 edge: without the low loss the two cannot be told apart.
+        _logger.info(
+            "no low loss: the check for undeclared Mn/Fe/Co/Ni M2,3 edges under Li K is "
+            "skipped (plural scattering of Li K would look like them)"
+        )
+    return EdgeModelResult.unpack(packed, names, tuple(overlaps))
+
+
+def _rows(data, pick: np.ndarray) -> np.ndarray:
+    """The spectra of the flat pixel indices ``pick`` (only those are read of a lazy array)."""
+    if data.ndim == 1:  # one spectrum
+        return np.asarray(data)[None][pick]
+    index = np.unravel_index(pick, data.shape[:-1])
+    if is_lazy_array(data):
+        return np.stack([np.asarray(data[i].compute()) for i in zip(*index, strict=True)])
+    return np.asarray(data[index])
+
+
+def _warn_if_m_edges_hide_under_li_k(electrons, ll: _LowLoss, fit_arguments) -> None:
+    """Warn when the M2,3 edges of Mn, Fe, Co or Ni seem to lie under Li K, tested on a sample
+    of at most 64 pixels (:func:`cryospec.core.quantify.m23_deviance_drop`)."""
+    n_pixels = int(np.prod(electrons.shape[:-1]))
+    pick = np.unique(np.linspace(0, n_pixels - 1, min(64, n_pixels)).astype(int))
+    drop = m23_deviance_drop(
+        np.asarray(_rows(electrons, pick)),
+        fit_arguments["energy"],
+        fit_arguments["microscope"],
+        ll.incident.reshape(-1)[pick],
+        low_loss=_rows(ll.data, pick),
+        low_loss_energy=ll.energy,
+        anchor_windows=fit_arguments["anchor_windows"],
+        bin_width=fit_arguments["bin_width"],
+    )
+    if drop > M23_DEVIANCE_DROP:
+        message = (
+            "the Li K region fits markedly better with the M2,3 edges of Mn, Fe, Co or Ni (mean "
+            f"deviance drop {drop:.1f} per pixel): the sample seems to hold transition metals, "
+            "whose edges would be taken for Li. Declare them (s.add_elements(('Mn', 'Co', "
+            "'Ni'))) so that they are fitted with Li K."
+        )
+        warnings.warn(message, UserWarning, stacklevel=4)
+        _logger.warning(message)
+
+
+def _integration(
+    signal, entries, ll, gain, microscope, count_target, show_progressbar, background_model
+):
+    """Areal densities and their (diagonal) covariance by Egerton's ratio method, edge by edge
+    (:func:`cryospec.core.quantify.ratio_method_density`), on the background of each edge's
+    windows; an edge on the tail of a requested edge within ``_PRECEDING_WITHIN_EV`` below it
+    gets that tail in its background when a low loss is given."""
+    densities, variances = [], []
+    for entry in entries:
+        lo, hi = entry.integration_window_eV
+        preceding = [
+            e.name
+            for e in entries
+            if entry.onset_eV - _PRECEDING_WITHIN_EV < e.onset_eV < entry.onset_eV
+        ]
+        background = {"model": background_model}
+        if preceding and ll.data is not None and background_model == "power_law":
+            background = {"preceding_edges": preceding, "low_loss": ll.signal}
+        net, var = background_subtracted_sum(
+            signal, entry.name, lo, hi, count_target=count_target,
+            show_progressbar=show_progressbar, **background,
+        )  # fmt: skip
+        sigma = partial_cross_section(entry, (lo, hi), *microscope)
+        if ll.separate:
+            # Egerton's I_l(Delta) as the separate spectrum's share of its total, times the
+            # electrons on each pixel (its own integral belongs to another acquisition).
+            spectrum = ll.spectrum
+            reach = ll.incident * spectrum[ll.energy <= (hi - lo)].sum() / spectrum.sum()
+        elif ll.data is not None:
+            reach = ll.data[..., ll.energy <= (hi - lo)].sum(-1)
+            reach = compute_with_progress(reach, show_progressbar=False) / ll.gain
+        else:
+            reach = ll.incident
+        density, variance = ratio_method_density(net / gain, var / gain**2, sigma, reach)
+        densities.append(density)
+        variances.append(variance)
+    density = np.stack(densities, axis=-1)
+    covariance = np.zeros((*density.shape, density.shape[-1]))
+    idx = np.arange(len(entries))
+    covariance[..., idx, idx] = np.stack(variances, axis=-1)
+    return density, covariance
+
+
+def _result(signal, method, entries, ll, density, covariance, fit, near) -> QuantificationResult:
+    elements = [e.element for e in entries]
+    units = ll.units
+    fraction, fraction_se = atomic_fractions(density, covariance)
+    se = np.sqrt(np.clip(np.diagonal(covariance, axis1=-2, axis2=-1), 0, None))
+
+    def maps(values, title, unit=""):
+        arrays = {el: values[..., i] for i, el in enumerate(elements)}
+        return SignalMaps(
+            arrays,
+            lambda el, v: navigation_map(
+                signal, v, title.format(el), f"{el} {unit}".strip() if unit else ""
+            ),
+        )
+
+    def optional(values, title):
+        return None if values is None else navigation_map(signal, values, title)
+
+    overlap_maps = {}
+    if fit is not None:
+        overlap_maps = {name: fit.overlap_amplitude[..., i] for i, name in enumerate(fit.overlaps)}
+    return QuantificationResult(
+        method=method,
+        edges=tuple(e.name for e in entries),
+        units=units,
+        areal_density=maps(density, "{} areal density", f"({units})"),
+        areal_density_se=maps(se, "{} areal density standard error", f"({units})"),
+        atomic_fraction=maps(fraction, "{} atomic fraction"),
+        atomic_fraction_se=maps(fraction_se, "{} atomic fraction standard error"),
+        t_over_lambda=optional(ll.t_over_lambda, "t/lambda (log-ratio)"),
+        residual=optional(None if fit is None else fit.reduced_deviance, "Poisson deviance / dof"),
+        background_exponent=optional(
+            None if fit is None else fit.background_exponent, "background exponent r"
+        ),
+        incident_electrons=navigation_map(signal, ll.incident, "incident electrons per pixel"),
+        near_edge_eV=near,
+        overlap_amplitude=SignalMaps(
+            overlap_maps,
+            lambda name, values: navigation_map(
+                signal, values, f"{name} amplitude (counts/channel at its maximum)"
+            ),
+        ),
+    )

@@ -1,0 +1,216 @@
+"""The cryospec command line: help on every subcommand, the demo, the edge listing."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from cryospec.app.cli import build_parser, main
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--help"],
+        ["demo", "--help"],
+        ["edges", "--help"],
+        ["quantify", "--help"],
+        ["profile", "--help"],
+        ["report", "--help"],
+    ],
+)
+def test_help_on_every_subcommand(argv, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 0
+    assert "usage: cryospec" in capsys.readouterr().out
+
+
+def test_every_subcommand_is_documented():
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if a.dest == "command")
+    assert set(subparsers.choices) == {"demo", "edges", "quantify", "profile", "report"}
+    for sub in subparsers.choices.values():
+        assert sub.description
+
+
+def test_console_script_is_installed():
+    exe = shutil.which("cryospec")
+    command = [exe] if exe else [sys.executable, "-m", "cryospec"]
+    result = subprocess.run([*command, "--version"], capture_output=True, text=True, check=True)
+    assert result.stdout.startswith("cryospec ")
+
+
+def test_edges_lists_the_database(capsys):
+    assert main(["edges", "Li_K", "P_L2,3"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"Li_K\s+55\.0", out)
+    assert re.search(r"P_L23\s+132\.0", out)
+
+
+def test_unknown_edge_is_a_clear_error(capsys):
+    assert main(["edges", "Xx_K"]) == 2
+    assert "not in the cryospec edge database" in capsys.readouterr().err
+
+
+def test_demo_writes_report_and_summary(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out), "--shape", "4", "64", "--seed", "1"]) == 0
+    assert "index.html" in capsys.readouterr().out
+    html = (out / "truth.html").read_text(encoding="utf-8")
+    images = re.findall(r'<img src="([^"]+)"', html)
+    assert len(images) >= 5
+    for src in images:
+        png = out / src
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["dataset"]["shape"] == [4, 64]
+    assert summary["dose"]["e_per_A2_per_pixel"] == pytest.approx(summary["dose"]["truth_e_per_A2"])
+    assert summary["thickness"]["t_over_lambda_median_abs_error"] < 0.02
+    assert summary["truth"]["interphase_thickness_nm"] == pytest.approx(76.0)
+    # The measured depth profiles follow the true number densities.
+    for edge in ("Li_K", "P_L23", "O_K"):
+        assert summary["edge_signal_profiles"][edge]["fitted_scale_to_truth"] > 0
+    # The dose map and the Li K background fit are shown; the background is checked vs truth.
+    assert "figures/dose.png" in images and "figures/li_k_background.png" in images
+    assert "figures/quantification.png" in images
+    for pair, value in summary["quantification"]["atomic_ratios_O_plateau"].items():
+        assert value["measured"] == pytest.approx(value["truth"], rel=0.1), pair
+    assert abs(summary["background"]["edge_signal_vs_truth"]["Li_K"]["bias_percent"]) < 3
+    assert summary["damage_flags"]["Li metal"]["flagged_fraction"] == 0.0
+    # The demo writes the batch report of the same datasets, linking the truth page.
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert 'href="truth.html"' in index
+    rows = (out / "summary.csv").read_text(encoding="utf-8").splitlines()
+    assert rows[0].startswith("dataset,kind,status") and len(rows) == 3  # EELS + EDX
+    assert all(",done," in row for row in rows[1:])
+    # No temporary files are left behind by the atomic writes.
+    assert not list(out.rglob(".*"))
+
+
+def test_demo_into_a_file_is_a_clear_error(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    assert main(["demo", "--out", str(blocker), "--shape", "2", "16"]) == 2
+    assert "error" in capsys.readouterr().err
+    assert blocker.read_text(encoding="utf-8") == "x"
+
+
+def test_quantify_command(tmp_path, capsys):
+    import hashlib
+
+    import hyperspy.api as hs
+
+    from cryospec.data import li_lipon
+
+    core_loss, low_loss, truth = li_lipon(shape=(4, 64), seed=2)
+    core_loss.save(tmp_path / "cl.hspy")
+    low_loss.save(tmp_path / "ll.hspy")
+    before = hashlib.sha256((tmp_path / "cl.hspy").read_bytes()).hexdigest()
+    out = tmp_path / "q"
+    argv = [
+        "quantify",
+        str(tmp_path / "cl.hspy"),
+        "--low-loss",
+        str(tmp_path / "ll.hspy"),
+        "--edges",
+        "Li_K,P_L23,N_K,O_K",
+        "--out",
+        str(out),
+    ]
+    assert main(argv) == 0
+    assert "atomic fraction" in capsys.readouterr().out
+    summary = json.loads((out / "quantification.json").read_text(encoding="utf-8"))
+    assert summary["units"] == "atoms/nm²"
+    o_mean = summary["elements"]["O"]["areal_density_mean"]
+    assert o_mean == pytest.approx(truth.areal_density["O"].mean(), rel=0.05)
+    maps = hs.load(out / "quantification.hspy")
+    assert "areal_density:O" in maps.metadata.CryoSpec.Quantification.maps
+    assert hashlib.sha256((tmp_path / "cl.hspy").read_bytes()).hexdigest() == before
+    assert not list(out.glob(".*"))
+
+
+def test_quantify_command_errors(tmp_path, capsys):
+    assert (
+        main(
+            [
+                "quantify",
+                str(tmp_path / "missing.hspy"),
+                "--edges",
+                "O_K",
+                "--out",
+                str(tmp_path / "q"),
+            ]
+        )
+        == 2
+    )
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_profile_command(tmp_path, capsys):
+    from cryospec.data import li_lipon
+
+    core_loss, low_loss, _ = li_lipon(shape=(8, 64), seed=4)
+    core_loss.save(tmp_path / "cl.hspy")
+    low_loss.save(tmp_path / "ll.hspy")
+    out = tmp_path / "p"
+    argv = [
+        "profile",
+        str(tmp_path / "cl.hspy"),
+        "--low-loss",
+        str(tmp_path / "ll.hspy"),
+        "--edges",
+        "Li_K,P_L23,N_K,O_K",
+        "--auto",
+        "--out",
+        str(out),
+    ]
+    assert main(argv) == 0
+    assert "position" in capsys.readouterr().out
+    document = json.loads((out / "profile.json").read_text(encoding="utf-8"))
+    for element in ("Li", "P", "N", "O"):
+        entry = document[element]
+        for key in ("position_nm", "position_ci_nm", "sigma_nm", "sigma_ci_nm", "width_10_90_nm"):
+            assert key in entry, (element, key)
+        lo, hi = entry["position_ci_nm"]
+        assert lo <= entry["position_nm"] <= hi
+    assert (out / "profile.png").read_bytes()[:4] == b"\x89PNG"
+    line = [
+        "profile",
+        str(tmp_path / "cl.hspy"),
+        "--low-loss",
+        str(tmp_path / "ll.hspy"),
+        "--edges",
+        "P_L23,O_K",
+        "--line",
+        "0,5,155,5",
+        "--width",
+        "7.5",
+        "--model",
+        "multilayer",
+        "--layers",
+        "2",
+        "--out",
+        str(tmp_path / "q"),
+    ]
+    assert main(line) == 0
+    document = json.loads((tmp_path / "q" / "profile.json").read_text(encoding="utf-8"))
+    assert len(document["O"]["interfaces_nm"]) == 2
+    assert document["O"]["thickness_nm"] > 0
+
+
+def test_profile_command_needs_a_line_or_auto(tmp_path, capsys):
+    from cryospec.data import li_lipon
+
+    core_loss, _, _ = li_lipon(shape=(2, 32), seed=4)
+    core_loss.save(tmp_path / "cl.hspy")
+    assert (
+        main(["profile", str(tmp_path / "cl.hspy"), "--edges", "O_K", "--out", str(tmp_path / "p")])
+        == 2
+    )
+    assert "--auto" in capsys.readouterr().err

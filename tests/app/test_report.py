@@ -1,0 +1,275 @@
+"""``cryospec report``: a folder of datasets in, pages, an index and a summary table out."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cryospec.app.cli import main
+from cryospec.data import li_lipon, li_lipon_eds
+
+K_FACTORS = {"N": 2.0, "O": 1.5, "P": 1.0}
+CONFIG = """
+[edx]
+lines = ["N_Ka", "O_Ka", "P_Ka"]
+k_factors = { N = 2.0, O = 1.5, P = 1.0 }
+
+[nmf]
+n_components = 3
+"""
+ARTIFACTS = Path(
+    os.environ.get("CRYOSPEC_TEST_ARTIFACTS", Path(__file__).parents[2] / "test-artifacts")
+)
+
+
+def _checksums(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("inputs")
+    for seed, current in ((0, 40.0), (1, 20.0), (2, 80.0)):
+        core_loss, low_loss, _ = li_lipon(shape=(6, 64), seed=seed, beam_current_pA=current)
+        core_loss.save(folder / f"map{seed}.hspy")
+        low_loss.save(folder / f"map{seed}_low_loss.hspy")
+    eds, _ = li_lipon_eds(shape=(6, 64), seed=3, k_factors=K_FACTORS)
+    eds.save(folder / "edx3.hspy")
+    (folder / "corrupt.hspy").write_bytes(b"\x89HDF\r\n\x1a\n truncated, not a real file")
+    config = tmp_path_factory.mktemp("config") / "report.toml"
+    config.write_text(CONFIG, encoding="utf-8")
+    return folder, config
+
+
+@pytest.fixture(scope="module")
+def report(inputs, tmp_path_factory):
+    folder, config = inputs
+    before = _checksums(folder)
+    out = tmp_path_factory.mktemp("report")
+    code = main(
+        ["report", str(folder), "--out", str(out), "--config", str(config), "--no-progress"]
+    )
+    assert code == 0
+    assert _checksums(folder) == before  # inputs are only read
+    return out
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_report_pages_index_and_summary(report):
+    index = (report / "index.html").read_text(encoding="utf-8")
+    rows = {row["dataset"]: row for row in _rows(report / "summary.csv")}
+    assert set(rows) == {"map0", "map1", "map2", "edx3", "corrupt"}
+    for name in ("map0", "map1", "map2", "edx3"):
+        assert rows[name]["status"] == "done"
+        page = report / "datasets" / name / "index.html"
+        assert page.exists() and f'href="datasets/{name}/index.html"' in index
+        results = json.loads((report / "datasets" / name / "results.json").read_text())
+        for src, _ in results["figures"]:
+            assert (page.parent / src).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert rows["map0"]["kind"] == "eels" and rows["edx3"]["kind"] == "edx"
+    assert rows["corrupt"]["status"] == "failed"
+    assert "could not read" in rows["corrupt"]["reason"] and "corrupt" in index
+    # derived quantities with intervals for every dataset that ran
+    for name in ("map0", "map1", "map2", "edx3"):
+        position = float(rows[name]["P_position_nm"])
+        assert float(rows[name]["P_position_ci_nm_low"]) < position
+        assert position < float(rows[name]["P_position_ci_nm_high"])
+    assert float(rows["map0"]["interphase_thickness_nm"]) > 0
+    log = json.loads((report / "run_log.json").read_text())
+    assert log["versions"]["hyperspy"] and log["config"]["nmf"]["n_components"] == 3
+    assert len(log["input_checksums_sha256"]) == 7  # 3 core + 3 low loss + 1 EDX
+    assert not list(report.rglob(".*"))  # no temporary files left by the atomic writes
+
+
+def test_report_numbers_equal_the_python_api(report, inputs):
+    import hyperspy.api as hs
+
+    from cryospec.app.figures import element_profiles
+
+    folder, _ = inputs
+    core_loss = hs.load(folder / "map1.hspy")
+    low_loss = hs.load(folder / "map1_low_loss.hspy")
+    result = core_loss.quantify(["Li_K", "P_L23", "O_K", "N_K"], low_loss=low_loss)
+    results = json.loads((report / "datasets" / "map1" / "results.json").read_text())
+    expected = json.loads(json.dumps(result.summary()))
+    assert results["quantification"] == expected
+    profile = element_profiles(result, ["P"])["elements"]["P"]
+    assert results["profiles"]["elements"]["P"] == json.loads(json.dumps(profile))
+    assert results["dose"]["e_per_A2_mean"] == float(np.mean(core_loss.dose_per_pixel().data))
+
+    eds = hs.load(folder / "edx3.hspy")
+    quant = eds.quantify_lines(eds.line_intensities(["N_Ka", "O_Ka", "P_Ka"]), K_FACTORS)
+    edx = json.loads((report / "datasets" / "edx3" / "results.json").read_text())
+    value = edx["quantification"]["elements"]["P"]["atomic_fraction_mean"]
+    assert value == float(np.nanmean(quant["atomic_fraction"]["P"].data))
+
+
+def test_rerun_skips_done_datasets_unless_forced(report, inputs):
+    folder, config = inputs
+    args = ["report", str(folder), "--out", str(report), "--config", str(config), "--no-progress"]
+    stamp = (report / "datasets" / "map0" / "results.json").stat().st_mtime_ns
+    assert main(args) == 0
+    log = json.loads((report / "run_log.json").read_text())
+    cached = {d["name"]: d["cached"] for d in log["datasets"] if d["status"] == "done"}
+    assert all(cached.values())
+    assert (report / "datasets" / "map0" / "results.json").stat().st_mtime_ns == stamp
+    assert main([*args, "--force"]) == 0
+    log = json.loads((report / "run_log.json").read_text())
+    assert not any(d["cached"] for d in log["datasets"] if d["status"] == "done")
+
+
+def test_local_cluster_gives_identical_summary(report, inputs, tmp_path):
+    folder, config = inputs
+    out = tmp_path / "cluster"
+    args = ["report", str(folder), "--out", str(out), "--config", str(config), "--workers", "2"]
+    assert main([*args, "--no-progress"]) == 0
+    assert _rows(out / "summary.csv") == _rows(report / "summary.csv")
+
+
+def test_bad_config_is_a_clear_error(inputs, tmp_path, capsys):
+    folder, _ = inputs
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[eels]\nedgez = ['Li_K']\n", encoding="utf-8")
+    code = main(["report", str(folder), "--out", str(tmp_path / "o"), "--config", str(bad)])
+    assert code == 2
+    assert "unknown key 'edgez'" in capsys.readouterr().err
+
+
+def _chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if shutil.which(name):
+            return shutil.which(name)
+    return None
+
+
+def _flags(profile: Path) -> list[str]:
+    # No background connections: this machine's network is closed (Chromium would retry).
+    return [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+    ]
+
+
+def _dom(browser: str, page: Path, profile: Path) -> str:
+    result = subprocess.run(
+        [
+            browser,
+            *_flags(profile),
+            "--allow-file-access-from-files",
+            "--virtual-time-budget=10000",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+@pytest.mark.skipif(
+    _chromium() is None and not os.environ.get("CI"),
+    reason="no Chromium here (.ci/run installs Debian's chromium)",
+)
+def test_pages_load_in_a_browser_without_missing_images_or_errors(report, tmp_path):
+    browser = _chromium()
+    assert browser, "CI must provide chromium"
+    for page in (report / "index.html", report / "datasets" / "map0" / "index.html"):
+        dom = _dom(browser, page, tmp_path / "profile")
+        body = re.search(r"<body([^>]*)>", dom).group(1)
+        assert 'data-checked="yes"' in body, body
+        assert 'data-missing-images=""' in body, body
+        assert 'data-script-errors=""' in body, body
+        assert "<img" in dom
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "report_index.png"
+    subprocess.run(
+        [
+            browser,
+            *_flags(tmp_path / "profile"),
+            "--hide-scrollbars",
+            "--window-size=1300,1600",
+            f"--screenshot={shot}",
+            (report / "index.html").as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_config_sets_windows_and_background_model(tmp_path):
+    from cryospec.app.report.config import load_config
+
+    path = tmp_path / "c.toml"
+    path.write_text(
+        '[eels]\nmethod = "integration"\nbackground_model = "exponential"\n'
+        "background_windows = [[40.0, 53.0]]\ncount_target = 2000.0\n",
+        encoding="utf-8",
+    )
+    config = load_config(path)
+    assert config["eels"]["background_model"] == "exponential"
+    assert config["eels"]["background_windows"] == [[40.0, 53.0]]
+    assert config["profile"]["mode"] == "auto"  # untouched keys keep their defaults
+    path.write_text('[eels]\nbackground_model = "spline"\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="background_model must be one of"):
+        load_config(path)
+
+
+def test_real_files_are_processed_or_listed_with_their_reason(tmp_path):
+    data = Path(__file__).parents[1] / "data"
+    folder = tmp_path / "real"
+    folder.mkdir()
+    for name in (
+        "NMC_SiDoped_SI_440-1054eV_OK_TML.dm3",
+        "hyperspy_coreloss_360-770eV_OK_MnL.msa",
+        "nist_SiO2_EDS_SI_128x128.hspy",
+    ):
+        shutil.copy(data / name, folder / name)
+    before = _checksums(folder)
+    config = tmp_path / "c.toml"
+    config.write_text("[acquisition]\ndetector_gain = 1.0\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert (
+        main(["report", str(folder), "--out", str(out), "--config", str(config), "--no-progress"])
+        == 0
+    )
+    rows = {row["dataset"]: row for row in _rows(out / "summary.csv")}
+    assert _checksums(folder) == before
+    # the O K map of NMC has no beam current: quantified in relative units, the page says so
+    nmc = rows["NMC_SiDoped_SI_440-1054eV_OK_TML"]
+    assert nmc["status"] == "done"
+    page = (out / "datasets" / nmc["dataset"] / "index.html").read_text(encoding="utf-8")
+    assert "Li_K not quantified" in page and "No dose" in page
+    assert "beam_energy" in rows["hyperspy_coreloss_360-770eV_OK_MnL"]["reason"]
+    assert "X-ray lines" in rows["nist_SiO2_EDS_SI_128x128"]["reason"]
+
+
+def test_example_config_is_valid():
+    from cryospec.app.report.config import DEFAULTS, load_config
+
+    config = load_config(Path(__file__).parents[2] / "examples" / "report.toml")
+    assert set(config) == set(DEFAULTS)
+    assert config["eels"]["edges"] == ["Li_K", "P_L23", "O_K", "N_K"]
