@@ -46,6 +46,13 @@ def test_console_script_is_installed():
     assert result.stdout.startswith("cryospec ")
 
 
+def test_edges_of_an_element(capsys):
+    assert main(["edges", "--element", "Ti", "La"]) == 0
+    out = capsys.readouterr().out
+    assert "Ti_L23" in out and "456.0" in out and "La_M45" in out
+    assert "xraydb" in out and "exspy" in out  # each onset with its source
+
+
 def test_edges_lists_the_database(capsys):
     assert main(["edges", "Li_K", "P_L2,3"]) == 0
     out = capsys.readouterr().out

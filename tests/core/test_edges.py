@@ -123,7 +123,9 @@ def test_bad_names_raise(bad):
 
 def test_unknown_edge_lists_the_known_ones():
     with pytest.raises(KeyError, match="Li_K"):
-        get_edge("Zr_L23")
+        get_edge("Li_L23")  # Li has no L2,3 edge
+    with pytest.raises(KeyError, match="Zr_L23"):
+        get_edge("Zr_K")  # above 3 keV
 
 
 @pytest.mark.parametrize(
@@ -168,6 +170,6 @@ def test_database_ships_with_the_installed_package():
     package_dir = Path(cryospec.__file__).parent
     folder = edge_database_path()
     if "site-packages" in package_dir.parts:
-        # A regular (wheel) install: the database must be inside the package.
-        assert folder == package_dir / "edges"
+        # A regular (wheel) install: the database must be inside the package, beside its loader.
+        assert folder == package_dir / "edges" / "database"
     assert (folder / "Li_K.yaml").is_file()

@@ -180,7 +180,7 @@ def _small():
         ({"edge": "Li_K", "model": "cubic"}, "model must be one of"),
         ({"edge": "Li_K", "negative": "ignore"}, "negative must be"),
         ({"edge": "Li_K", "read_noise": -1.0}, "read_noise"),
-        ({"edge": "Zr_L23"}, "not in the cryospec edge database"),
+        ({"edge": "Zr_K"}, "not in the cryospec edge database"),
     ],
 )
 def test_bad_arguments(kwargs, message):

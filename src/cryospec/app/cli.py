@@ -198,15 +198,18 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _cmd_edges(args: argparse.Namespace) -> int:
     from cryospec.edges import get_edge, list_edges
 
-    names = args.names or list_edges()
-    print(f"{'edge':8} {'onset':>7}  {'background (eV)':18} {'integration':14} overlaps")
+    names = list(args.names)
+    for element in args.element or []:
+        names += list_edges(element)
+    names = names or list_edges()
+    print(f"{'edge':8} {'onset':>7}  {'background (eV)':18} {'integration':14} overlaps; source")
     for name in names:
         e = get_edge(name)
         bg = ", ".join(f"{lo:g}-{hi:g}" for lo, hi in e.background_windows_eV)
         lo, hi = e.integration_window_eV
         print(
             f"{e.name:8} {e.onset_eV:7.1f}  {bg:18} {f'{lo:g}-{hi:g}':14} "
-            f"{', '.join(e.overlaps) or '-'}"
+            f"{', '.join(e.overlaps) or '-'}; {e.onset_source}"
         )
     return 0
 
@@ -350,9 +353,17 @@ def _add_edges_command(sub) -> None:
     edges = sub.add_parser(
         "edges",
         help="list the edge database",
-        description="Print onsets, default windows and overlaps of the edge database.",
+        description="Print onsets, default windows, overlaps and the onset's source of the edge "
+        "database: every shell of Z = 3..92 between 10 eV and 3 keV.",
     )
     edges.add_argument("names", nargs="*", help="edge names (default: all), e.g. Li_K P_L2,3")
+    edges.add_argument(
+        "--element",
+        action="extend",
+        nargs="+",
+        metavar="SYMBOL",
+        help="every edge of these elements, e.g. Ti La",
+    )
     edges.set_defaults(func=_cmd_edges)
 
 

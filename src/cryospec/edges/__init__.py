@@ -1,8 +1,9 @@
 """The edge database: the one loader of the YAML edge records and the damage thresholds.
 
-The data are one YAML file per edge in the repository's ``edges/`` folder (shipped inside the
-wheel as ``cryospec/edges/database``); :mod:`.records` reads and validates them,
-:mod:`.damage` reads the critical doses of ``edges/damage/thresholds.yaml``.
+The data are the repository's ``edges/`` folder (shipped inside the wheel as
+``cryospec/edges/database``): one curated YAML file per edge, and ``generated/`` with every
+shell of Z = 3..92 between 10 eV and 3 keV. :mod:`.records` reads and validates them (and the
+user's own files), :mod:`.damage` reads the critical doses of ``edges/damage/thresholds.yaml``.
 """
 
 from cryospec.edges.damage import DamageThreshold, damage_thresholds
@@ -12,9 +13,11 @@ from cryospec.edges.records import (
     FineStructureMarker,
     canonical_edge_name,
     edge_database_path,
+    edges_in_range,
     get_edge,
     list_edges,
     load_edge_database,
+    use_user_edges,
     validate_edge_record,
 )
 
@@ -26,8 +29,10 @@ __all__ = [
     "canonical_edge_name",
     "damage_thresholds",
     "edge_database_path",
+    "edges_in_range",
     "get_edge",
     "list_edges",
     "load_edge_database",
+    "use_user_edges",
     "validate_edge_record",
 ]

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -19,15 +21,20 @@ from typing import Any
 
 import yaml
 
+# libyaml's loader when PyYAML was built with it (the generated table loads 20x faster)
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 __all__ = [
     "Edge",
     "EdgeDatabaseError",
     "FineStructureMarker",
     "canonical_edge_name",
     "edge_database_path",
+    "edges_in_range",
     "get_edge",
     "list_edges",
     "load_edge_database",
+    "use_user_edges",
     "validate_edge_record",
 ]
 
@@ -264,24 +271,67 @@ def validate_edge_record(record: Any, where: str = "<record>") -> Edge:
     )
 
 
+USER_EDGES_VARIABLE = "CRYOSPEC_USER_EDGES"
+_user_paths: tuple[str, ...] = ()
+
+
+def _read_yaml(file: Path) -> Any:
+    try:
+        return yaml.load(file.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
+    except yaml.YAMLError as exc:
+        raise EdgeDatabaseError(f"{file}: not valid YAML ({exc})") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EdgeDatabaseError(f"{file}: cannot be read ({exc})") from exc
+
+
+def _records_of(file: Path, where: str) -> list[Edge]:
+    """The edges of one file: a single record, or ``{"edges": [record, ...]}``."""
+    content = _read_yaml(file)
+    if isinstance(content, dict) and set(content) == {"edges"}:
+        if not isinstance(content["edges"], list):
+            raise EdgeDatabaseError(f"{where}: 'edges' must be a list of edge records")
+        return [
+            validate_edge_record(record, f"{where}, record {i + 1}")
+            for i, record in enumerate(content["edges"])
+        ]
+    return [validate_edge_record(content, where)]
+
+
+def _user_files(paths: tuple[str, ...]) -> list[Path]:
+    files = []
+    for entry in paths:
+        path = Path(entry).expanduser()
+        if path.is_dir():
+            found = sorted(path.glob("*.yaml")) + sorted(path.glob("*.yml"))
+            if not found:
+                raise EdgeDatabaseError(f"user edge folder {path} holds no *.yaml file")
+            files += found
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise EdgeDatabaseError(f"user edge file {path} does not exist")
+    return files
+
+
 @functools.cache
-def _load_cached(folder: str) -> dict[str, Edge]:
+def _load_cached(folder: str, user: tuple[str, ...] = ()) -> dict[str, Edge]:
     path = Path(folder)
-    files = sorted(path.glob("*.yaml"))
-    if not files:
+    curated_files = sorted(path.glob("*.yaml"))
+    generated_files = sorted((path / "generated").glob("*.yaml"))
+    if not curated_files and not generated_files:
         raise EdgeDatabaseError(f"no edge files (*.yaml) in {path}")
-    database = {}
-    for file in files:
-        try:
-            record = yaml.safe_load(file.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise EdgeDatabaseError(f"{file.name}: not valid YAML ({exc})") from exc
-        edge = validate_edge_record(record, file.name)
+    database: dict[str, Edge] = {}
+    for file in generated_files:
+        database.update((e.name, e) for e in _records_of(file, f"generated/{file.name}"))
+    for file in curated_files:
+        (edge,) = _records_of(file, file.name)
         if edge.name != file.stem:
             raise EdgeDatabaseError(
                 f"{file.name}: holds edge {edge.name!r}; name the file after it"
             )
         database[edge.name] = edge
+    for file in _user_files(user):
+        database.update((e.name, e) for e in _records_of(file, str(file)))
     for edge in database.values():
         unknown = [o for o in edge.overlaps if o not in database]
         if unknown:
@@ -289,13 +339,49 @@ def _load_cached(folder: str) -> dict[str, Edge]:
     return database
 
 
-def load_edge_database(path: str | Path | None = None) -> dict[str, Edge]:
-    """Read and validate every edge file.
+def use_user_edges(*paths: str | Path) -> None:
+    """Add or override edge records from your own YAML files or folders, for this process.
+
+    Each file holds one record or ``{"edges": [record, ...]}`` in the schema of the shipped
+    files (``edges/README.md``) and is validated like them; a record overrides the shipped one
+    of the same name. The same can be set before Python starts with the environment variable
+    ``CRYOSPEC_USER_EDGES`` (paths separated by ``os.pathsep``); both are read, the variable
+    first. ``use_user_edges()`` with no path goes back to the variable's files (or none).
+
+    Raises
+    ------
+    EdgeDatabaseError
+        A missing file or folder, invalid YAML, a record that breaks the schema.
+    """
+    global _user_paths
+    resolved = tuple(str(Path(p).expanduser().resolve()) for p in paths)
+    _load_cached(str(edge_database_path().resolve()), _configured_user_paths(resolved))
+    _user_paths = resolved
+
+
+def _configured_user_paths(extra: tuple[str, ...] | None = None) -> tuple[str, ...]:
+    variable = tuple(p for p in os.environ.get(USER_EDGES_VARIABLE, "").split(os.pathsep) if p)
+    return variable + (_user_paths if extra is None else extra)
+
+
+def load_edge_database(
+    path: str | Path | None = None, user_edges: Sequence[str | Path] | None = None
+) -> dict[str, Edge]:
+    """Read and validate every edge record.
+
+    The shipped database holds the curated records (one file per edge in ``edges/``, with
+    windows, overlaps and fine-structure markers) and, under ``edges/generated/``, a record for
+    every shell of Z = 3..92 with an onset between 10 eV and 3 keV (onsets from exspy's EELS
+    table, else xraydb's X-ray binding energies; each record names its source). Curated records
+    override generated ones; user records override both.
 
     Parameters
     ----------
     path : str or Path, optional
         A folder of edge files; by default the database that ships with cryospec.
+    user_edges : sequence of str or Path, optional
+        Your own edge files or folders (default: those of :func:`use_user_edges` and of the
+        ``CRYOSPEC_USER_EDGES`` environment variable).
 
     Returns
     -------
@@ -303,33 +389,63 @@ def load_edge_database(path: str | Path | None = None) -> dict[str, Edge]:
         Canonical edge name -> :class:`Edge`. The result is cached: do not mutate it.
     """
     folder = Path(path) if path is not None else edge_database_path()
-    return _load_cached(str(folder.resolve()))
+    user = (
+        _configured_user_paths()
+        if user_edges is None
+        else tuple(str(Path(p).expanduser().resolve()) for p in user_edges)
+    )
+    return _load_cached(str(folder.resolve()), user)
 
 
-def list_edges() -> list[str]:
-    """Canonical names of all edges in the shipped database, sorted by onset."""
+def list_edges(element: str | None = None) -> list[str]:
+    """Canonical names of the edges of the database (of one element), sorted by onset."""
     database = load_edge_database()
-    return sorted(database, key=lambda n: database[n].onset_eV)
+    names = [n for n, e in database.items() if element is None or e.element == element]
+    if element is not None and not names:
+        raise KeyError(f"no edge of element {element!r} between 10 eV and 3 keV in the database")
+    return sorted(names, key=lambda n: database[n].onset_eV)
+
+
+def edges_in_range(lo: float, hi: float, elements: Sequence[str] | None = None) -> list[Edge]:
+    """The edges (of ``elements``, when given) whose onset lies in ``[lo, hi]`` eV, by onset."""
+    database = load_edge_database()
+    chosen = [
+        e
+        for e in database.values()
+        if lo <= e.onset_eV <= hi and (elements is None or e.element in elements)
+    ]
+    return sorted(chosen, key=lambda e: e.onset_eV)
 
 
 def get_edge(name: str) -> Edge:
-    """Return one edge of the shipped database.
+    """Return one edge of the database (shipped records and the user's, see
+    :func:`load_edge_database`).
 
     Parameters
     ----------
     name : str
-        Canonical (``"P_L23"``) or exspy (``"P_L2,3"``) spelling.
+        Canonical (``"P_L23"``, ``"Ti_L23"``) or exspy (``"P_L2,3"``) spelling.
 
     Raises
     ------
     KeyError
-        If the edge is not in the database; the message lists the known edges.
+        If the edge is not in the database; the message lists the element's edges, or says that
+        the shell has no onset between 10 eV and 3 keV.
     """
     canonical = canonical_edge_name(name)
     database = load_edge_database()
     if canonical not in database:
+        element = canonical.split("_")[0]
+        known = [n for n in database if database[n].element == element]
+        hint = (
+            f"known edges of {element}: "
+            + ", ".join(sorted(known, key=lambda n: database[n].onset_eV))
+            if known
+            else "known edges: every shell of Z = 3..92 with an onset between 10 eV and 3 keV "
+            "(`cryospec edges` lists them)"
+        )
         raise KeyError(
-            f"edge {name!r} is not in the cryospec edge database; known edges: "
-            + ", ".join(list_edges())
+            f"edge {name!r} is not in the cryospec edge database; {hint}. "
+            "Add your own record with cryospec.edges.use_user_edges(path)"
         )
     return database[canonical]
