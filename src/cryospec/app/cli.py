@@ -52,6 +52,7 @@ def _cmd_quantify(args: argparse.Namespace) -> int:
         method=args.method,
         detector_gain=args.detector_gain,
         count_target=args.count_target,
+        cross_section=args.cross_section,
     )
     out = args.out
     maps = result.stack()
@@ -283,6 +284,12 @@ def _add_quantify_command(sub) -> None:
     )
     _add_input_arguments(quantify)
     quantify.add_argument("--method", choices=("model", "integration"), default="model")
+    quantify.add_argument(
+        "--cross-section",
+        choices=("hydrogenic", "hartree-slater"),
+        default="hydrogenic",
+        help="edge cross-sections (hartree-slater: computed offline for every shell)",
+    )
     quantify.add_argument("--count-target", type=float, help="dose-aware background target")
     quantify.add_argument("--beam-energy", type=float, help="keV, if the file lacks it")
     quantify.add_argument("--convergence-angle", type=float, help="mrad, if the file lacks it")

@@ -21,6 +21,7 @@ __all__ = [
     "differential_cross_section",
     "edge_differential_cross_section",
     "effective_collection_angle",
+    "integrate_over_q",
     "partial_cross_section",
 ]
 
@@ -237,24 +238,43 @@ def differential_cross_section(
     mask = e > onset_eV
     if not mask.any():
         return out
-    ee = e[mask]
-    beta = effective_collection_angle(ee, beam_energy_keV, convergence_mrad, collection_mrad)
-    lo, hi = _q_limits(ee, beam_energy_keV, beta * 1e-3)
-    half = (hi - lo) / 2
-    lnq = (lo + hi)[:, None] / 2 + half[:, None] * _GAUSS_X[None, :]
     z = _ATOMIC_NUMBER[element]
     if shell == "K":
-        gos = _gos_k(ee[:, None], np.exp(lnq), z)
+
+        def gos(ee, qa02):
+            return _gos_k(ee, qa02, z)
+
     elif shell == "L23":
         l1 = l1_onset_eV if l1_onset_eV is not None else get_edge(f"{element}_L1").onset_eV
-        gos = _gos_l23(ee[:, None], np.exp(lnq), z, onset_eV, l1)
+
+        def gos(ee, qa02):
+            return _gos_l23(ee, qa02, z, onset_eV, l1)
+
     else:
         raise ValueError(f"hydrogenic cross-sections exist for K and L23 shells, not {shell!r}")
-    integral = (gos * _GAUSS_W[None, :]).sum(axis=1) * half
+    out[mask] = integrate_over_q(e[mask], gos, beam_energy_keV, collection_mrad, convergence_mrad)
+    return out
+
+
+def integrate_over_q(
+    energy: NDArray,
+    gos,
+    beam_energy_keV: float,
+    collection_mrad: float,
+    convergence_mrad: float = 0.0,
+) -> NDArray:
+    """dsigma/dE (barn/eV) from a GOS: ``gos(energy (n, 1), q^2 a0^2 (n, m)) -> df/dE per eV``
+    integrated over ln(q^2 a0^2) between the limits of relativistic kinematics for the
+    (effective) collection angle, by a 96-point Gauss-Legendre rule."""
+    beta = effective_collection_angle(energy, beam_energy_keV, convergence_mrad, collection_mrad)
+    lo, hi = _q_limits(energy, beam_energy_keV, beta * 1e-3)
+    half = (hi - lo) / 2
+    lnq = (lo + hi)[:, None] / 2 + half[:, None] * _GAUSS_X[None, :]
+    values = gos(energy[:, None], np.exp(lnq))
+    integral = (values * _GAUSS_W[None, :]).sum(axis=1) * half
     _, t_eff = _kinematics(beam_energy_keV)
     r = RYDBERG_EV
-    out[mask] = _BARN_PREFACTOR * (r / t_eff) * (r / ee) * integral
-    return out
+    return _BARN_PREFACTOR * (r / t_eff) * (r / energy) * integral
 
 
 def edge_differential_cross_section(
@@ -285,11 +305,22 @@ def partial_cross_section(
     collection_mrad: float,
     convergence_mrad: float = 0.0,
     step_eV: float = 0.05,
+    cross_section: str = "hydrogenic",
 ) -> float:
-    """Partial cross-section sigma(beta, Delta) in barn: dsigma/dE integrated over a window."""
+    """Partial cross-section sigma(beta, Delta) in barn: dsigma/dE integrated over a window
+    (hydrogenic, or ``cross_section="hartree-slater"``)."""
     lo, hi = window_eV
     grid = np.arange(lo, hi + step_eV / 2, step_eV)
-    dsde = edge_differential_cross_section(
-        edge, grid, beam_energy_keV, collection_mrad, convergence_mrad
-    )
+    if cross_section == "hartree-slater":
+        from cryospec.core.gos_tables import hfs_differential_cross_section
+
+        dsde = hfs_differential_cross_section(
+            edge, grid, beam_energy_keV, collection_mrad, convergence_mrad
+        )
+    elif cross_section == "hydrogenic":
+        dsde = edge_differential_cross_section(
+            edge, grid, beam_energy_keV, collection_mrad, convergence_mrad
+        )
+    else:
+        raise ValueError(f"unknown cross_section {cross_section!r}")
     return float(integrate.trapezoid(dsde, grid))

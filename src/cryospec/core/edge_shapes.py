@@ -14,12 +14,16 @@ from numpy.typing import NDArray
 from scipy import fft as sp_fft
 
 from cryospec.core.cross_sections import edge_differential_cross_section
+from cryospec.core.gos_tables import hfs_differential_cross_section
 from cryospec.edges import get_edge
 
-__all__ = ["edge_shape", "edge_shapes", "plural_convolve"]
+__all__ = ["CROSS_SECTIONS", "edge_shape", "edge_shapes", "plural_convolve"]
 
 
 M23_RISE_EV = 5.0
+
+
+CROSS_SECTIONS = ("hydrogenic", "hartree-slater")
 
 
 def edge_shape(
@@ -28,15 +32,24 @@ def edge_shape(
     beam_energy_keV: float,
     collection_mrad: float,
     convergence_mrad: float = 0.0,
+    cross_section: str = "hydrogenic",
 ) -> NDArray:
-    """Shape of one edge on ``energy``: the hydrogenic dsigma/dE (barn/eV) for K and L2,3.
+    """Shape of one edge on ``energy``: its dsigma/dE (barn/eV).
 
-    M2,3 edges (the Mn, Fe, Co, Ni edges under Li K) have no offline cross-section here: they
-    get an empirical shape, a rise over about ``M23_RISE_EV`` to a delayed maximum followed by
-    an ``E^-3`` decay, normalised to 1 at its maximum. Their fitted amplitude separates them
-    from Li K; it is not an areal density.
+    ``cross_section="hartree-slater"``: computed from the Hartree-Fock-Slater GOS
+    (:mod:`cryospec.core.gos_tables`) for every shell of the database. ``"hydrogenic"``:
+    Egerton's hydrogenic models for K and L2,3; M2,3 edges (the Mn, Fe, Co, Ni edges under Li K)
+    then get an empirical shape, a rise over about ``M23_RISE_EV`` to a delayed maximum followed
+    by an ``E^-3`` decay, normalised to 1 at its maximum: its fitted amplitude separates them
+    from Li K, it is not an areal density.
     """
+    if cross_section not in CROSS_SECTIONS:
+        raise ValueError(f"cross_section must be one of {CROSS_SECTIONS}, got {cross_section!r}")
     entry = get_edge(edge)
+    if cross_section == "hartree-slater":
+        return hfs_differential_cross_section(
+            entry, energy, beam_energy_keV, collection_mrad, convergence_mrad
+        )
     if entry.shell in ("K", "L23"):
         return edge_differential_cross_section(
             entry, energy, beam_energy_keV, collection_mrad, convergence_mrad
@@ -53,9 +66,13 @@ def edge_shape(
 
 
 @functools.lru_cache(maxsize=16)
-def _single_scattering_shapes(energy: bytes, edges: tuple[str, ...], microscope: tuple) -> NDArray:
+def _single_scattering_shapes(
+    energy: bytes, edges: tuple[str, ...], microscope: tuple, cross_section: str
+) -> NDArray:
     e = np.frombuffer(energy, dtype=float)
-    return np.stack([edge_shape(name, e, *microscope) for name in edges], axis=-1)
+    return np.stack(
+        [edge_shape(name, e, *microscope, cross_section=cross_section) for name in edges], axis=-1
+    )
 
 
 def edge_shapes(
@@ -66,6 +83,7 @@ def edge_shapes(
     convergence_mrad: float = 0.0,
     low_loss: NDArray | None = None,
     low_loss_energy: NDArray | None = None,
+    cross_section: str = "hydrogenic",
 ) -> NDArray:
     """Shapes ``S_j(E)`` of preceding edges: dsigma/dE in barn/eV, optionally plurally scattered.
 
@@ -82,6 +100,8 @@ def edge_shapes(
         ``energy``; the shapes are convolved with them.
     low_loss_energy : ndarray (m,)
         Energy axis of ``low_loss``.
+    cross_section : {"hydrogenic", "hartree-slater"}
+        The cross-sections (see :func:`edge_shape`).
 
     Returns
     -------
@@ -93,7 +113,9 @@ def edge_shapes(
     if low_loss is None:
         # The same for every block of a map: computed once per process and axis.
         microscope = (float(beam_energy_keV), float(collection_mrad), float(convergence_mrad))
-        return _single_scattering_shapes(energy.tobytes(), tuple(edges), microscope).copy()
+        return _single_scattering_shapes(
+            energy.tobytes(), tuple(edges), microscope, cross_section
+        ).copy()
     ll_energy = np.asarray(low_loss_energy, dtype=float)
     # sigma on a grid that starts far enough below the axis for every low-loss shift
     lead = int(np.ceil(max(ll_energy[-1], 0.0) / step)) + 1
@@ -101,7 +123,12 @@ def edge_shapes(
     sigma = np.stack(
         [
             edge_shape(
-                e, np.maximum(grid, 1e-3), beam_energy_keV, collection_mrad, convergence_mrad
+                e,
+                np.maximum(grid, 1e-3),
+                beam_energy_keV,
+                collection_mrad,
+                convergence_mrad,
+                cross_section,
             )
             for e in edges
         ],

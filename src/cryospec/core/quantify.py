@@ -194,6 +194,7 @@ def fit_edge_model(
     overlaps: list[str] = (),
     anchor_windows: list[tuple[float, float]] | None = None,
     fit_range_eV: tuple[float, float] | None = None,
+    cross_section: str = "hydrogenic",
 ) -> EdgeModelResult:
     """Fit background and edges together on every pixel; return areal densities.
 
@@ -223,6 +224,8 @@ def fit_edge_model(
         Background windows below every edge (default: the lowest edge's database windows).
     fit_range_eV : (float, float), optional
         Restrict the fit to this range.
+    cross_section : {"hydrogenic", "hartree-slater"}
+        The edges' cross-sections (:func:`cryospec.core.edge_shapes.edge_shape`).
     """
     entries = [get_edge(e) for e in edges]
     extra = [get_edge(e) for e in overlaps]
@@ -251,6 +254,7 @@ def fit_edge_model(
         *microscope,
         low_loss=low_loss,
         low_loss_energy=low_loss_energy,
+        cross_section=cross_section,
     )
     shapes = shapes[..., fit, :]
     n = np.asarray(electrons)

@@ -19,6 +19,7 @@ from cryospec._chunks import compute_with_progress, is_lazy_array, map_spectra
 from cryospec.core.background import MODELS
 from cryospec.core.cross_sections import partial_cross_section
 from cryospec.core.dose import MissingMetadataError
+from cryospec.core.edge_shapes import CROSS_SECTIONS
 from cryospec.core.low_loss import LOW_LOSS_SUMMARY, low_loss_summary
 from cryospec.core.quantify import (
     M23_DEVIANCE_DROP,
@@ -62,13 +63,14 @@ class QuantificationMethods:
         fit_range_eV=None,
         show_progressbar: bool | None = None,
         background_model: str = "power_law",
+        cross_section: str = "hydrogenic",
     ) -> QuantificationResult:
         """Areal densities and atomic fractions of the given edges, with standard-error maps.
 
-        ``method="model"`` fits a power-law background and the edges' hydrogenic shapes
-        together (convolved with each pixel's low loss when given, so that plural scattering is
-        in the model), leaving out the fine structure just above each onset, by Poisson maximum
-        likelihood on every pixel at once; the errors come from the Fisher information.
+        ``method="model"`` fits a power-law background and the edges' cross-sections together
+        (convolved with each pixel's low loss when given: plural scattering is in the model),
+        leaving out the fine structure above each onset, by Poisson maximum likelihood on every
+        pixel at once; the errors come from the Fisher information.
         ``method="integration"`` is Egerton's ratio method on the edge database's windows, with
         the background of :meth:`subtract_background` (an edge on the tail of a requested
         preceding edge, P L2,3 on Li K, gets that tail in its background when a low loss is
@@ -98,8 +100,7 @@ class QuantificationMethods:
             Counts per electron (default: metadata).
         bin_width : float
             Model fit: channels are summed into bins ``bin_width * E`` wide (Poisson counts
-            stay Poisson; the power law is integrated over each bin, the edges summed
-            exactly); 0 fits every channel. 4 % bins give areal densities within 0.1 % of
+            stay Poisson); 0 fits every channel. 4 % bins give areal densities within 0.1 % of
             2 % bins at half the cost (bench_large).
         overlap_edges : sequence of str, optional
             Model fit: edges fitted alongside but not quantified. By default, with Li K, the
@@ -117,6 +118,9 @@ class QuantificationMethods:
         background_model : {"power_law", "exponential", "lcpl"}
             Integration: the background model of each edge's windows (the model fit uses a
             power law).
+        cross_section : {"hydrogenic", "hartree-slater"}
+            Egerton's hydrogenic K and L2,3 models, or the GOS computed offline for every shell
+            (:mod:`cryospec.core.gos_tables`); recorded in ``summary()["cross_section"]``.
 
         Returns
         -------
@@ -136,7 +140,7 @@ class QuantificationMethods:
         cryospec.core.dose.MissingMetadataError
             Missing beam energy, angles or detector gain.
         """
-        entries = _check_arguments(edges, method, background_model, count_target)
+        entries = _check_arguments(edges, method, background_model, count_target, cross_section)
         energy = _energy_axis(self, entries)
         gain = self.detector_gain(detector_gain)
         microscope = microscope_parameters(self)
@@ -152,6 +156,7 @@ class QuantificationMethods:
                 "bin_width": bin_width,
                 "anchor_windows": background_windows_eV,
                 "fit_range_eV": fit_range_eV,
+                "cross_section": cross_section,
             }
             fit = _model_fit(
                 self, entries, overlap_edges, gain, ll, fit_arguments, show_progressbar
@@ -160,9 +165,10 @@ class QuantificationMethods:
         else:
             density, covariance = _integration(
                 self, entries, ll, gain, microscope, count_target, show_progressbar,
-                background_model,
+                background_model, cross_section,
             )  # fmt: skip
-        return _result(self, method, entries, ll, density, covariance, fit, near)
+        record = _cross_section_record(entries, microscope, cross_section)
+        return _result(self, method, entries, ll, density, covariance, fit, near, record)
 
 
 @dataclass
@@ -181,7 +187,11 @@ class _LowLoss:
     units: str = "relative"
 
 
-def _check_arguments(edges, method: str, background_model: str, count_target) -> list[Edge]:
+def _check_arguments(
+    edges, method: str, background_model: str, count_target, cross_section: str
+) -> list[Edge]:
+    if cross_section not in CROSS_SECTIONS:
+        raise ValueError(f"cross_section must be one of {CROSS_SECTIONS}, got {cross_section!r}")
     names = [edges] if isinstance(edges, str) else list(edges)
     if not names:
         raise ValueError("give at least one edge to quantify")
@@ -359,7 +369,15 @@ def _warn_if_m_edges_hide_under_li_k(electrons, ll: _LowLoss, fit_arguments) -> 
 
 
 def _integration(
-    signal, entries, ll, gain, microscope, count_target, show_progressbar, background_model
+    signal,
+    entries,
+    ll,
+    gain,
+    microscope,
+    count_target,
+    show_progressbar,
+    background_model,
+    cross_section,
 ):
     """Areal densities and their (diagonal) covariance by Egerton's ratio method, edge by edge
     (:func:`cryospec.core.quantify.ratio_method_density`), on the background of each edge's
@@ -380,7 +398,7 @@ def _integration(
             signal, entry.name, lo, hi, count_target=count_target,
             show_progressbar=show_progressbar, **background,
         )  # fmt: skip
-        sigma = partial_cross_section(entry, (lo, hi), *microscope)
+        sigma = partial_cross_section(entry, (lo, hi), *microscope, cross_section=cross_section)
         if ll.separate:
             # Egerton's I_l(Delta) as the separate spectrum's share of its total, times the
             # electrons on each pixel (its own integral belongs to another acquisition).
@@ -401,7 +419,28 @@ def _integration(
     return density, covariance
 
 
-def _result(signal, method, entries, ll, density, covariance, fit, near) -> QuantificationResult:
+def _cross_section_record(entries, microscope, cross_section: str) -> dict[str, Any]:
+    """The cross-sections a quantification used: the method, and every edge's partial
+    cross-section over its integration window (barn) at the microscope's settings."""
+    method = {
+        "hydrogenic": "hydrogenic (Egerton's SIGMAK/SIGMAL models)",
+        "hartree-slater": "Hartree-Fock-Slater GOS (cryospec, computed offline)",
+    }[cross_section]
+    edges = {}
+    for entry in entries:
+        window = entry.integration_window_eV
+        edges[entry.name] = {
+            "window_eV": list(window),
+            "partial_cross_section_barn": partial_cross_section(
+                entry, window, *microscope, cross_section=cross_section
+            ),
+        }
+    return {"choice": cross_section, "method": method, "edges": edges}
+
+
+def _result(
+    signal, method, entries, ll, density, covariance, fit, near, cross_section
+) -> QuantificationResult:
     elements = [e.element for e in entries]
     units = ll.units
     fraction, fraction_se = atomic_fractions(density, covariance)
@@ -437,6 +476,7 @@ def _result(signal, method, entries, ll, density, covariance, fit, near) -> Quan
         ),
         incident_electrons=navigation_map(signal, ll.incident, "incident electrons per pixel"),
         near_edge_eV=near,
+        cross_section=cross_section,
         overlap_amplitude=SignalMaps(
             overlap_maps,
             lambda name, values: navigation_map(

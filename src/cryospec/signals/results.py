@@ -128,6 +128,9 @@ class QuantificationResult:
     overlap_amplitude : dict of BaseSignal
         Model fit: amplitude of each nuisance edge (the M2,3 edges under Li K); not an areal
         density.
+    cross_section : dict
+        The cross-sections used: ``choice``, ``method`` and, per edge, its partial
+        cross-section over the integration window (barn).
     """
 
     method: str
@@ -143,6 +146,7 @@ class QuantificationResult:
     incident_electrons: BaseSignal
     near_edge_eV: dict[str, float] = field(default_factory=dict)
     overlap_amplitude: Mapping[str, BaseSignal] = field(default_factory=dict)
+    cross_section: dict[str, Any] = field(default_factory=dict)
 
     @property
     def areal_density_std(self):
@@ -158,6 +162,8 @@ class QuantificationResult:
         """Per element: mean and standard deviation over the map of the areal density and of
         the atomic fraction, and the median standard error."""
         out: dict[str, Any] = {"method": self.method, "units": self.units, "elements": {}}
+        if self.cross_section:
+            out["cross_section"] = self.cross_section
         for element in self.areal_density:
             d = np.asarray(self.areal_density[element].data)
             f = np.asarray(self.atomic_fraction[element].data)
