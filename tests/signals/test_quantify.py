@@ -316,3 +316,87 @@ def test_every_shell_of_the_database_can_be_quantified(li_lipon_small, tmp_path,
     result = core_loss.quantify(["Ti_L23", "O_K"], cross_section="hartree-slater")
     ti = np.nanmedian(result.atomic_fraction["Ti"].data)
     assert ti < 0.05
+
+
+def _areal_densities(result):
+    return {el: np.asarray(result.areal_density[el].data) for el in result.areal_density}
+
+
+@pytest.mark.parametrize("method", ["model", "integration"])
+def test_low_loss_with_a_shorter_exposure_gives_the_same_areal_densities(
+    li_lipon_noiseless, method
+):
+    """Dual EELS records the low loss with a fraction of the core loss's exposure: the incident
+    electrons are its counts scaled by the exposure ratio (dwell time x frames of each)."""
+    core_loss, low_loss, _ = li_lipon_noiseless
+    edges = ["Li_K", "P_L23", "O_K"]
+    reference = _areal_densities(core_loss.quantify(edges, low_loss=low_loss, method=method))
+    short = low_loss.deepcopy()
+    short.data = short.data / 100.0
+    short.set_acquisition_parameters(
+        dwell_time_s=low_loss.get_acquisition_parameter("dwell_time_s") / 100.0
+    )
+    result = core_loss.quantify(edges, low_loss=short, method=method)
+    for element, values in _areal_densities(result).items():
+        np.testing.assert_allclose(values, reference[element], rtol=0.01)
+    assert any("exposure is 100 times" in note for note in result.summary()["notes"])
+
+
+def test_low_loss_at_a_third_of_the_dispersion_is_resampled(li_lipon_noiseless):
+    from cryospec.data import li_lipon
+
+    core_loss, low_loss, _ = li_lipon_noiseless
+    # the same specimen and acquisition, the low loss recorded at 0.1 eV per channel
+    _, fine, _ = li_lipon(
+        shape=(6, 64),
+        seed=3,
+        noise=False,
+        energy_step_eV=0.1,
+        n_channels=256,
+        n_low_loss_channels=3072,
+    )
+    assert fine.axes_manager[-1].scale == pytest.approx(core_loss.axes_manager[-1].scale / 3)
+    edges = ["Li_K", "P_L23", "N_K", "O_K"]
+    reference = _areal_densities(core_loss.quantify(edges, low_loss=low_loss))
+    result = core_loss.quantify(edges, low_loss=fine)
+    for element, values in _areal_densities(result).items():
+        total = values.sum() / reference[element].sum()
+        assert total == pytest.approx(1.0, abs=0.01), element
+    assert any("resampled" in note for note in result.summary()["notes"])
+    one = fine.mean(fine.axes_manager.navigation_axes)  # one spectrum for every pixel
+    core_loss.quantify(edges, low_loss=one)  # resampled too, no dispersion error
+
+
+def test_one_detector_gain_applies_to_both_spectra(li_lipon_noiseless):
+    core_loss, low_loss, _ = li_lipon_noiseless
+    edges = ["Li_K", "O_K"]
+    reference = _areal_densities(core_loss.quantify(edges, low_loss=low_loss))
+    core, low = core_loss.deepcopy(), low_loss.deepcopy()
+    for s in (core, low):
+        s.data = s.data * 2.5
+        del s.metadata.CryoSpec.Acquisition.detector_gain
+    with pytest.raises(MissingMetadataError, match="detector_gain"):
+        core.quantify(edges, low_loss=low)
+    core.set_acquisition_parameters(detector_gain=2.5)
+    with pytest.raises(MissingMetadataError, match="the low loss has no detector gain"):
+        core.quantify(edges, low_loss=low)
+    result = core.quantify(edges, low_loss=low, detector_gain=2.5)
+    for element, values in _areal_densities(result).items():
+        np.testing.assert_allclose(
+            values, reference[element], rtol=1e-4, atol=1e-5 * reference[element].max()
+        )
+
+
+def test_plasmon_energy_below_40_ev_and_a_gain_step_diagnosed(li_lipon_noiseless):
+    core_loss, low_loss, _ = li_lipon_noiseless
+    edges = ["Li_K", "O_K"]
+    reference = core_loss.quantify(edges, low_loss=low_loss)
+    stepped = low_loss.deepcopy()
+    energy = stepped.axes_manager[-1].axis
+    stepped.data = np.where(energy > 150.0, stepped.data * 1e4, stepped.data).astype("float32")
+    with pytest.warns(UserWarning, match="gain step"):
+        result = core_loss.quantify(edges, low_loss=stepped)
+    # the near-edge widths hold one plasmon energy (about 15-25 eV here), not the step at 150+
+    assert result.near_edge_eV["Li_K"] == pytest.approx(reference.near_edge_eV["Li_K"])
+    assert result.near_edge_eV["Li_K"] < 25.0 + 40.0
+    assert any("gain step" in note for note in result.summary()["notes"])

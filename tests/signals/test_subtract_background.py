@@ -273,10 +273,13 @@ def test_preceding_edge_mode_errors(thick_noiseless):
         core_loss.subtract_background("P_L23", low_loss=low_loss)
     with pytest.raises(ValueError, match="navigation shape"):
         core_loss.subtract_background("P_L23", preceding_edges="Li_K", low_loss=low_loss.inav[:10])
+    # a low loss at another dispersion is resampled onto the core loss's channels (#17), no
+    # longer refused
     coarse = low_loss.deepcopy()
     coarse.axes_manager[-1].scale = 0.6
-    with pytest.raises(ValueError, match="same dispersion"):
-        core_loss.subtract_background("P_L23", preceding_edges="Li_K", low_loss=coarse)
+    subtracted = core_loss.subtract_background("P_L23", preceding_edges="Li_K", low_loss=coarse)
+    assert subtracted.metadata.CryoSpec.Background.plural_scattering == "low loss given"
+    assert np.all(np.isfinite(subtracted.data))
     bare = core_loss.deepcopy()
     del bare.metadata.Acquisition_instrument.TEM.beam_energy
     with pytest.raises(MissingMetadataError, match="beam_energy"):

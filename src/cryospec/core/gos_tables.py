@@ -72,7 +72,7 @@ def _read(file: Path, element: str, shell: str) -> GOSTable | None:
                 data["gos"],
                 str(data["method"]),
             )
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return None
     except Exception as exc:  # a truncated or foreign file: compute the table again
         warnings.warn(

@@ -7,14 +7,23 @@ from numpy.typing import NDArray
 
 __all__ = [
     "LOW_LOSS_SUMMARY",
+    "PLASMON_RANGE_EV",
     "log_ratio_thickness",
     "low_loss_summary",
+    "resample_counts",
+    "resampled_axis",
     "zero_loss_centre",
     "zero_loss_peak",
 ]
 
 # The quantities of :func:`low_loss_summary`, in the order of its last axis.
-LOW_LOSS_SUMMARY = ("zero_loss_centre_eV", "total", "plasmon_peak_eV", "t_over_lambda")
+LOW_LOSS_SUMMARY = (
+    "zero_loss_centre_eV",
+    "total",
+    "plasmon_peak_eV",
+    "t_over_lambda",
+    "rise_above_plasmons",
+)
 
 
 def zero_loss_peak(low_loss: NDArray, energy: NDArray) -> tuple[NDArray, NDArray]:
@@ -57,18 +66,67 @@ def log_ratio_thickness(low_loss: NDArray, energy: NDArray) -> NDArray:
         return np.log(total / zero_loss)
 
 
+PLASMON_RANGE_EV = (3.0, 40.0)  # where a bulk plasmon peaks (Li 7 eV ... transition metals 25)
+
+
 def low_loss_summary(spectra: np.ndarray, energy: np.ndarray) -> np.ndarray:
-    """Per spectrum, in one pass: zero-loss centre, total counts, energy of the maximum above
-    3 eV (the first plasmon) and t/lambda (log-ratio), stacked on the last axis (in the order
-    of :data:`LOW_LOSS_SUMMARY`)."""
+    """Per spectrum, in one pass, stacked on the last axis in the order of
+    :data:`LOW_LOSS_SUMMARY`: zero-loss centre, total counts, the energy of the maximum in
+    :data:`PLASMON_RANGE_EV` (the first plasmon), t/lambda (log-ratio), and the largest count
+    above that range relative to the plasmon maximum (above 1: the spectrum rises again, as
+    after a gain step)."""
     centre, _ = zero_loss_peak(spectra, energy)
     total = np.asarray(spectra, dtype=float).sum(-1)
-    above = energy > 3.0
-    plasmon = energy[above][np.argmax(spectra[..., above], axis=-1)]
+    lo, hi = PLASMON_RANGE_EV
+    window = (energy > lo) & (energy <= hi)
+    if not window.any():
+        raise ValueError(
+            f"the low loss holds no channel between {lo:g} and {hi:g} eV: no plasmon to find"
+        )
+    peak = spectra[..., window].max(axis=-1)
+    plasmon = energy[window][np.argmax(spectra[..., window], axis=-1)]
+    beyond = energy > hi
+    high = spectra[..., beyond].max(axis=-1) if beyond.any() else np.zeros(peak.shape)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rise = np.where(peak > 0, high / np.where(peak > 0, peak, 1.0), 0.0)
     tau = log_ratio_thickness(spectra, energy)
-    return np.stack([centre, total, plasmon, tau], axis=-1)
+    return np.stack([centre, total, plasmon, tau, rise], axis=-1)
 
 
 def zero_loss_centre(spectra: NDArray, energy: NDArray) -> NDArray:
     """Centre (eV) of the zero-loss peak of every spectrum (see :func:`zero_loss_peak`)."""
     return zero_loss_peak(spectra, energy)[0]
+
+
+def resampled_axis(energy: NDArray, step: float, origin: float) -> NDArray:
+    """Channel centres ``origin + k step`` (any integer k) inside the range of ``energy``'s
+    channels: the axis a low loss is resampled to so that its channels fall on the core loss's
+    grid (``origin`` its first energy, ``step`` its dispersion)."""
+    e = np.asarray(energy, dtype=float)
+    half = (e[1] - e[0]) / 2
+    first = np.ceil((e[0] - half + step / 2 - origin) / step - 1e-9)
+    last = np.floor((e[-1] + half - step / 2 - origin) / step + 1e-9)
+    if last < first:
+        raise ValueError("the low loss is narrower than one channel of the core loss")
+    return origin + step * np.arange(first, last + 1)
+
+
+def resample_counts(spectra: NDArray, energy: NDArray, new_energy: NDArray) -> NDArray:
+    """Counts of channels centred at ``energy`` redistributed into channels centred at
+    ``new_energy`` (both uniform), conserving the counts: the cumulative counts, linear within
+    each old channel, are read at the new channel edges."""
+    e = np.asarray(energy, dtype=float)
+    new = np.asarray(new_energy, dtype=float)
+    step, new_step = e[1] - e[0], new[1] - new[0]
+    edges = np.concatenate([e - step / 2, [e[-1] + step / 2]])
+    cumulative = np.concatenate(
+        [np.zeros((*np.shape(spectra)[:-1], 1)), np.cumsum(spectra, axis=-1)], axis=-1
+    )
+    new_edges = np.concatenate([new - new_step / 2, [new[-1] + new_step / 2]])
+    position = np.clip((new_edges - edges[0]) / step, 0.0, e.size)
+    below = np.minimum(np.floor(position).astype(int), e.size - 1)
+    fraction = position - below
+    at_edges = cumulative[..., below] + fraction * (
+        cumulative[..., below + 1] - cumulative[..., below]
+    )
+    return np.diff(at_edges, axis=-1)

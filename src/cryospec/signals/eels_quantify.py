@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -34,7 +34,7 @@ from cryospec.core.quantify import (
 )
 from cryospec.edges import Edge, get_edge
 from cryospec.signals.eels_background import background_subtracted_sum
-from cryospec.signals.low_loss import is_separate_low_loss, low_loss_array
+from cryospec.signals.low_loss import exposure_ratio, is_separate_low_loss, low_loss_array
 from cryospec.signals.maps import SignalMaps, navigation_map
 from cryospec.signals.metadata import microscope_parameters
 from cryospec.signals.results import QuantificationResult
@@ -144,7 +144,7 @@ class QuantificationMethods:
         energy = _energy_axis(self, entries)
         gain = self.detector_gain(detector_gain)
         microscope = microscope_parameters(self)
-        ll = _read_low_loss(self, low_loss, gain)
+        ll = _read_low_loss(self, low_loss, gain, detector_gain)
         near = _near_edge_widths(entries, ll, near_edge_eV)
         fit = None
         if method == "model":
@@ -185,6 +185,8 @@ class _LowLoss:
     spectrum: np.ndarray | None = None
     incident: np.ndarray | None = None
     units: str = "relative"
+    exposure_ratio: float = 1.0
+    notes: list = field(default_factory=list)
 
 
 def _check_arguments(
@@ -237,7 +239,7 @@ def _near_edge_widths(entries: list[Edge], ll, near_edge_eV) -> dict[str, float]
     return near
 
 
-def _read_low_loss(signal, low_loss, gain: float) -> _LowLoss:
+def _read_low_loss(signal, low_loss, gain: float, detector_gain: float | None) -> _LowLoss:
     """One read of the low loss for every number taken from it, and the incident electrons."""
     nav_shape = signal.data.shape[:-1]
     if low_loss is None:
@@ -245,12 +247,13 @@ def _read_low_loss(signal, low_loss, gain: float) -> _LowLoss:
     data, energy = low_loss_array(signal, low_loss)
     separate = is_separate_low_loss(signal, low_loss)
     n = len(LOW_LOSS_SUMMARY)
+    spectrum = np.asarray(data[(0,) * (data.ndim - 1)], dtype=float) if separate else None
     if separate:
-        one = low_loss_summary(np.asarray(low_loss.data, dtype=float)[None], energy)[0]
+        one = low_loss_summary(spectrum[None], energy)[0]
         summary = np.broadcast_to(one, (*nav_shape, n))
     else:
         summary = map_spectra(low_loss_summary, data, n_out=n, dtype=float, energy=energy)
-    centre, total, plasmon_peak, tau = np.moveaxis(
+    centre, total, plasmon_peak, tau, rise = np.moveaxis(
         compute_with_progress(summary, show_progressbar=False), -1, 0
     )
     worst = float(np.max(np.abs(centre)))
@@ -259,14 +262,44 @@ def _read_low_loss(signal, low_loss, gain: float) -> _LowLoss:
             f"the low loss is not calibrated: its zero-loss peak sits up to {worst:.2f} eV "
             "from 0 eV; align it first (core_loss.align_zero_loss(low_loss))"
         )
-    ll_gain = low_loss.detector_gain() if hasattr(low_loss, "detector_gain") else gain
+    ll_gain = _low_loss_gain(low_loss, gain, detector_gain)
+    notes = []
+    if float(np.max(rise)) > 1.0:
+        message = (
+            "the low loss rises above 40 eV higher than its plasmon peak (up to "
+            f"{float(np.max(rise)):.1f} times): a gain step or a change of detector setting in "
+            "the spectrum? The plasmon energy is taken below 40 eV; check the low loss"
+        )
+        warnings.warn(message, UserWarning, stacklevel=3)
+        notes.append(message)
+    step = float(signal.axes_manager.signal_axes[0].scale)
+    if not np.isclose(low_loss.axes_manager.signal_axes[0].scale, step, rtol=1e-4):
+        notes.append(
+            f"the low loss ({low_loss.axes_manager.signal_axes[0].scale:g} eV per channel) was "
+            f"resampled to the core loss's {step:g} eV per channel, its counts conserved"
+        )
+    ratio = 1.0
     if separate:
         # A low loss acquired apart gives the plural scattering and t/lambda of the area, not
         # the electrons that fell on each pixel of the core loss: those come from the core
         # loss's dose metadata, or the amounts are relative.
         incident = _incident_from_dose(signal, nav_shape)
     else:
-        incident = {"incident": np.asarray(total / ll_gain, dtype=float), "units": "atoms/nm²"}
+        recorded = exposure_ratio(signal, low_loss)
+        if recorded is None:
+            notes.append(
+                "the exposure of the core loss or of the low loss is not recorded: the two are "
+                "taken as equal (set dwell_time_s and n_frames of both)"
+            )
+        else:
+            ratio = recorded
+            if not np.isclose(ratio, 1.0):
+                notes.append(
+                    f"the core loss's exposure is {ratio:g} times the low loss's: the incident "
+                    "electrons are the low-loss counts scaled by it"
+                )
+        electrons = total / ll_gain * ratio
+        incident = {"incident": np.asarray(electrons, dtype=float), "units": "atoms/nm²"}
     return _LowLoss(
         signal=low_loss,
         data=data,
@@ -275,9 +308,29 @@ def _read_low_loss(signal, low_loss, gain: float) -> _LowLoss:
         t_over_lambda=tau,
         plasmon_eV=float(np.median(plasmon_peak)),
         separate=separate,
-        spectrum=np.asarray(low_loss.data, dtype=float) if separate else None,
+        spectrum=spectrum,
+        exposure_ratio=ratio,
+        notes=notes,
         **incident,
     )
+
+
+def _low_loss_gain(low_loss, core_gain: float, detector_gain: float | None) -> float:
+    """The low loss's detector gain: the one given to quantify (it applies to both spectra),
+    else its own metadata's; a plain HyperSpy signal without cryospec's metadata shares the
+    core loss's."""
+    if detector_gain is not None:
+        return float(detector_gain)
+    if not hasattr(low_loss, "detector_gain"):
+        return core_gain
+    try:
+        return low_loss.detector_gain()
+    except MissingMetadataError as exc:
+        raise MissingMetadataError(
+            "the low loss has no detector gain in its metadata (the core loss has one): give "
+            "quantify(..., detector_gain=...), which applies to both spectra, or set it with "
+            "low_loss.set_acquisition_parameters(detector_gain=...)"
+        ) from exc
 
 
 def _incident_from_dose(signal, nav_shape) -> dict[str, Any]:
@@ -407,6 +460,7 @@ def _integration(
         elif ll.data is not None:
             reach = ll.data[..., ll.energy <= (hi - lo)].sum(-1)
             reach = compute_with_progress(reach, show_progressbar=False) / ll.gain
+            reach = reach * ll.exposure_ratio
         else:
             reach = ll.incident
         density, variance = ratio_method_density(net / gain, var / gain**2, sigma, reach)
@@ -477,6 +531,7 @@ def _result(
         incident_electrons=navigation_map(signal, ll.incident, "incident electrons per pixel"),
         near_edge_eV=near,
         cross_section=cross_section,
+        notes=list(ll.notes),
         overlap_amplitude=SignalMaps(
             overlap_maps,
             lambda name, values: navigation_map(

@@ -131,6 +131,9 @@ class QuantificationResult:
     cross_section : dict
         The cross-sections used: ``choice``, ``method`` and, per edge, its partial
         cross-section over the integration window (barn).
+    notes : list of str
+        What the quantification assumed or changed on the way (a resampled low loss, an
+        exposure ratio applied or assumed).
     """
 
     method: str
@@ -147,6 +150,7 @@ class QuantificationResult:
     near_edge_eV: dict[str, float] = field(default_factory=dict)
     overlap_amplitude: Mapping[str, BaseSignal] = field(default_factory=dict)
     cross_section: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def areal_density_std(self):
@@ -164,6 +168,8 @@ class QuantificationResult:
         out: dict[str, Any] = {"method": self.method, "units": self.units, "elements": {}}
         if self.cross_section:
             out["cross_section"] = self.cross_section
+        if self.notes:
+            out["notes"] = list(self.notes)
         for element in self.areal_density:
             d = np.asarray(self.areal_density[element].data)
             f = np.asarray(self.atomic_fraction[element].data)
