@@ -131,7 +131,9 @@ def test_quantify_command(tmp_path, capsys):
         str(out),
     ]
     assert main(argv) == 0
-    assert "atomic fraction" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "atomic fraction" in printed
+    assert "median standard error" in printed  # the error of the value, beside its spread
     summary = json.loads((out / "quantification.json").read_text(encoding="utf-8"))
     assert summary["units"] == "atoms/nm²"
     o_mean = summary["elements"]["O"]["areal_density_mean"]

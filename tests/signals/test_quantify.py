@@ -205,7 +205,9 @@ def test_real_nmc_transition_metals_are_flagged_when_undeclared(data_dir):
     declared = core_loss.deepcopy()
     declared.add_elements(("Mn", "Co", "Ni"))
     with warnings.catch_warnings():
-        warnings.simplefilter("error", UserWarning)
+        # no transition-metal warning once they are declared (the fit-health warnings of a
+        # poor fit on this real spectrum are another matter)
+        warnings.filterwarnings("error", message=".*transition metals", category=UserWarning)
         result = declared.quantify(["Li_K"], low_loss=low_loss, show_progressbar=False)
     assert set(result.overlap_amplitude) == {"Mn_M23", "Co_M23", "Ni_M23"}
     assert float(np.ravel(result.t_over_lambda.data)[0]) == pytest.approx(0.51, abs=0.05)
@@ -216,7 +218,9 @@ def test_no_warning_without_transition_metals(medium):
 
     core_loss, low_loss, _ = medium
     with warnings.catch_warnings():
-        warnings.simplefilter("error", UserWarning)
+        # no transition-metal warning (the Li metal columns hold no P, N or O: those are
+        # reported as not detected, another warning)
+        warnings.filterwarnings("error", message=".*transition metals", category=UserWarning)
         core_loss.inav[:, :6].quantify(EDGES, low_loss=low_loss.inav[:, :6])
 
 
@@ -400,3 +404,23 @@ def test_plasmon_energy_below_40_ev_and_a_gain_step_diagnosed(li_lipon_noiseless
     assert result.near_edge_eV["Li_K"] == pytest.approx(reference.near_edge_eV["Li_K"])
     assert result.near_edge_eV["Li_K"] < 25.0 + 40.0
     assert any("gain step" in note for note in result.summary()["notes"])
+
+
+def test_absent_edge_is_reported_not_detected_with_an_upper_limit(li_lipon_small):
+    core_loss, low_loss, _ = li_lipon_small
+    with pytest.warns(UserWarning, match="C is not detected"):
+        result = core_loss.quantify(["Li_K", "C_K", "P_L23", "N_K", "O_K"], low_loss=low_loss)
+    health = result.summary()["fit_health"]
+    carbon = health["elements"]["C"]
+    assert carbon["detected"] is False and carbon["upper_limit"] > 0
+    assert carbon["upper_limit"] < 0.02 * np.nanmean(result.areal_density["O"].data)
+    assert health["elements"]["O"]["detected"] and health["elements"]["Li"]["detected"]
+    assert health["poor_fit_fraction"] < 0.1
+
+
+def test_a_poor_fit_is_never_silent(li_lipon_small):
+    """P L2,3 left out of the model (it is in the data): the fit is poor and says so."""
+    core_loss, low_loss, _ = li_lipon_small
+    with pytest.warns(UserWarning, match="fits poorly"):
+        result = core_loss.quantify(["Li_K", "N_K", "O_K"], low_loss=low_loss)
+    assert result.summary()["fit_health"]["poor_fit_fraction"] > 0.1

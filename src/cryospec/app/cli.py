@@ -66,12 +66,24 @@ def _cmd_quantify(args: argparse.Namespace) -> int:
     }
     atomic_write_text(out / "quantification.json", json.dumps(summary, indent=2))
     print(f"wrote {out / 'quantification.hspy'} and {out / 'quantification.json'}")
+    health = summary.get("fit_health", {}).get("elements", {})
     for element, values in summary["elements"].items():
+        state = health.get(element, {})
+        if state.get("detected") is False:
+            print(
+                f"{element:3} not detected: mean areal density below {state['upper_limit']:.3g} "
+                f"({result.units}, 95 % upper limit)"
+            )
+            continue
         print(
-            f"{element:3} areal density {values['areal_density_mean']:10.1f} "
-            f"+- {values['areal_density_std']:8.1f} ({result.units}); atomic fraction "
-            f"{values['atomic_fraction_mean']:.3f} +- {values['atomic_fraction_std']:.3f}"
+            f"{element:3} areal density {values['areal_density_mean']:10.1f} ({result.units}), "
+            f"median standard error {values['areal_density_median_standard_error']:.3g}, "
+            f"spread over the map {values['areal_density_std']:.3g}; atomic fraction "
+            f"{values['atomic_fraction_mean']:.3f}"
         )
+    for message in summary.get("fit_health", {}).get("warnings", []):
+        if "not detected" not in message:
+            print(f"warning: {message}")
     return 0
 
 

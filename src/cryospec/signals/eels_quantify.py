@@ -28,6 +28,8 @@ from cryospec.core.quantify import (
     atomic_fractions,
     edge_model_block,
     edge_off_axis,
+    fit_edge_model,
+    fit_health,
     m23_deviance_drop,
     near_edge_width,
     ratio_method_density,
@@ -168,7 +170,7 @@ class QuantificationMethods:
                 background_model, cross_section,
             )  # fmt: skip
         record = _cross_section_record(entries, microscope, cross_section)
-        return _result(self, method, entries, ll, density, covariance, fit, near, record)
+        return _warned(_result(self, method, entries, ll, density, covariance, fit, near, record))
 
 
 @dataclass
@@ -382,7 +384,28 @@ def _model_fit(signal, entries, overlap_edges, gain, ll, fit_arguments, show_pro
             "no low loss: the check for undeclared Mn/Fe/Co/Ni M2,3 edges under Li K is "
             "skipped (plural scattering of Li K would look like them)"
         )
-    return EdgeModelResult.unpack(packed, names, tuple(overlaps))
+    result = EdgeModelResult.unpack(packed, names, tuple(overlaps))
+    result.summed = _summed_fit(electrons, ll, names, overlaps, fit_arguments)
+    return result
+
+
+def _summed_fit(electrons, ll, names, overlaps, fit_arguments) -> EdgeModelResult:
+    """The model fitted to the map's summed spectrum: the detection test of each edge (the
+    per-pixel amounts are kept non-negative, so their sum is biased above zero for an absent
+    edge; one fit of the summed counts is not)."""
+    axes = tuple(range(electrons.ndim - 1))
+    total = compute_with_progress(electrons.sum(axis=axes), show_progressbar=False)
+    low_loss = None
+    if ll.data is not None:
+        low_loss = compute_with_progress(ll.data.sum(axis=axes), show_progressbar=False)[None]
+    return fit_edge_model(
+        np.asarray(total, dtype=float)[None],
+        edges=list(names),
+        incident=float(np.sum(ll.incident)),
+        low_loss=low_loss,
+        overlaps=list(overlaps),
+        **fit_arguments,
+    )
 
 
 def _rows(data, pick: np.ndarray) -> np.ndarray:
@@ -473,6 +496,13 @@ def _integration(
     return density, covariance
 
 
+def _warned(result: QuantificationResult) -> QuantificationResult:
+    """The result, after a warning for each problem of its fit health (never silent)."""
+    for message in result.fit_health["warnings"]:
+        warnings.warn(message, UserWarning, stacklevel=3)
+    return result
+
+
 def _cross_section_record(entries, microscope, cross_section: str) -> dict[str, Any]:
     """The cross-sections a quantification used: the method, and every edge's partial
     cross-section over its integration window (barn) at the microscope's settings."""
@@ -532,6 +562,13 @@ def _result(
         near_edge_eV=near,
         cross_section=cross_section,
         notes=list(ll.notes),
+        fit_health=fit_health(
+            density,
+            covariance,
+            elements,
+            None if fit is None else fit.reduced_deviance,
+            None if fit is None else fit.summed,
+        ),
         overlap_amplitude=SignalMaps(
             overlap_maps,
             lambda name, values: navigation_map(

@@ -134,6 +134,10 @@ class QuantificationResult:
     notes : list of str
         What the quantification assumed or changed on the way (a resampled low loss, an
         exposure ratio applied or assumed).
+    fit_health : dict
+        What the numbers are worth (:func:`cryospec.core.quantify.fit_health`): the share of
+        poorly fitted pixels and, per element, detected or not (with a 95 % upper limit); each
+        problem is also a warning when ``quantify`` returns.
     """
 
     method: str
@@ -151,6 +155,7 @@ class QuantificationResult:
     overlap_amplitude: Mapping[str, BaseSignal] = field(default_factory=dict)
     cross_section: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    fit_health: dict[str, Any] = field(default_factory=dict)
 
     @property
     def areal_density_std(self):
@@ -170,6 +175,8 @@ class QuantificationResult:
             out["cross_section"] = self.cross_section
         if self.notes:
             out["notes"] = list(self.notes)
+        if self.fit_health:
+            out["fit_health"] = self.fit_health
         for element in self.areal_density:
             d = np.asarray(self.areal_density[element].data)
             f = np.asarray(self.atomic_fraction[element].data)
