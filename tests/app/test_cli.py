@@ -223,3 +223,31 @@ def test_profile_command_needs_a_line_or_auto(tmp_path, capsys):
         == 2
     )
     assert "--auto" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "option"),
+    [
+        (["report", "x", "--out", "y", "--workers", "-1"], "--workers"),
+        (["report", "x", "--out", "y", "--workers", "0"], "--workers"),
+        (["profile", "x", "--edges", "O_K", "--out", "y", "--width", "-5"], "--width"),
+        (["profile", "x", "--edges", "O_K", "--out", "y", "--stripes", "0"], "--stripes"),
+        (["quantify", "x", "--edges", "O_K", "--out", "y", "--beam-energy", "0"], "--beam-energy"),
+        (
+            ["quantify", "x", "--edges", "O_K", "--out", "y", "--detector-gain", "nan"],
+            "--detector-gain",
+        ),
+        (
+            ["quantify", "x", "--edges", "O_K", "--out", "y", "--memory-budget", "-3"],
+            "--memory-budget",
+        ),
+    ],
+)
+def test_numeric_options_are_checked_at_parse_time(argv, option, capsys):
+    """A bad number is refused at once, naming the option and the value (``--workers -1`` used
+    to hang in the cluster start)."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {option}" in err and "is not a" in err

@@ -11,6 +11,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+
 from cryospec import __version__
 from cryospec.app.atomic import atomic_write, atomic_write_text
 
@@ -227,13 +229,32 @@ def _cmd_edges(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive(kind: type, zero: bool = False):
+    """An argparse type: a number of ``kind`` above zero (or at least zero), refused at parse
+    time with the option's value in the message."""
+    what = "a non-negative" if zero else "a positive"
+    name = "integer" if kind is int else "number"
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what} {name}") from None
+        if not np.isfinite(value) or value < 0 or (value == 0 and not zero):
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what} {name}")
+        return value
+
+    parse.__name__ = f"{'non-negative' if zero else 'positive'} {name}"
+    return parse
+
+
 def _add_dask_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--lazy", action="store_true", help="read the data out of core (Dask), chunk by chunk"
     )
     parser.add_argument(
         "--memory-budget",
-        type=float,
+        type=_positive(float),
         metavar="MB",
         help="memory per chunk for --lazy (default: from the available memory)",
     )
@@ -302,10 +323,16 @@ def _add_quantify_command(sub) -> None:
         default="hydrogenic",
         help="edge cross-sections (hartree-slater: computed offline for every shell)",
     )
-    quantify.add_argument("--count-target", type=float, help="dose-aware background target")
-    quantify.add_argument("--beam-energy", type=float, help="keV, if the file lacks it")
-    quantify.add_argument("--convergence-angle", type=float, help="mrad, if the file lacks it")
-    quantify.add_argument("--collection-angle", type=float, help="mrad, if the file lacks it")
+    quantify.add_argument(
+        "--count-target", type=_positive(float), help="dose-aware background target"
+    )
+    quantify.add_argument("--beam-energy", type=_positive(float), help="keV, if the file lacks it")
+    quantify.add_argument(
+        "--convergence-angle", type=_positive(float, zero=True), help="mrad, if the file lacks it"
+    )
+    quantify.add_argument(
+        "--collection-angle", type=_positive(float), help="mrad, if the file lacks it"
+    )
     quantify.set_defaults(func=_cmd_quantify, on_scheduler=True)
 
 
@@ -316,7 +343,7 @@ def _add_input_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--edges", required=True, help="comma-separated edge names, e.g. Li_K,P_L23,O_K"
     )
-    parser.add_argument("--detector-gain", type=float, help="counts per electron")
+    parser.add_argument("--detector-gain", type=_positive(float), help="counts per electron")
     parser.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder")
     _add_dask_arguments(parser)
 
@@ -333,15 +360,18 @@ def _add_profile_command(sub) -> None:
     )
     _add_input_arguments(profile)
     profile.add_argument("--line", help="X0,Y0,X1,Y1 in the map's calibrated units")
-    profile.add_argument("--width", type=float, help="line width, calibrated units")
+    profile.add_argument("--width", type=_positive(float), help="line width, calibrated units")
     profile.add_argument("--auto", action="store_true", help="find the interface direction")
     profile.add_argument(
         "--model", default="erf", choices=("erf", "multilayer", "diffusion", "exponential")
     )
     profile.add_argument(
-        "--layers", type=int, default=1, help="multilayer steps (0: choose 1-4 by BIC)"
+        "--layers",
+        type=_positive(int, zero=True),
+        default=1,
+        help="multilayer steps (0: choose 1-4 by BIC)",
     )
-    profile.add_argument("--stripes", type=int, default=1, help="parallel profiles")
+    profile.add_argument("--stripes", type=_positive(int), default=1, help="parallel profiles")
     profile.add_argument(
         "--quantity", default="atomic_fraction", choices=("atomic_fraction", "areal_density")
     )
@@ -361,7 +391,9 @@ def _add_report_command(sub) -> None:
     report.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder")
     report.add_argument("--config", type=Path, metavar="FILE", help="TOML configuration")
     where = report.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=int, metavar="N", help="local Dask cluster of N workers")
+    where.add_argument(
+        "--workers", type=_positive(int), metavar="N", help="local Dask cluster of N workers"
+    )
     where.add_argument("--scheduler", metavar="ADDRESS", help="existing Dask scheduler address")
     report.add_argument("--force", action="store_true", help="redo datasets already done")
     report.add_argument("--no-progress", action="store_true", help="no progress bar")
