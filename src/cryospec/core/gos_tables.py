@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cryospec.core.cross_sections import integrate_over_q
-from cryospec.core.gos import SHELL_ORBITALS, GOSTable, hfs_gos_table
+from cryospec.core.gos import BOHR_NM, SHELL_ORBITALS, GOSTable, hfs_gos_table
 from cryospec.edges import Edge, get_edge
 
 __all__ = [
@@ -30,22 +30,15 @@ __all__ = [
 ]
 
 TABLE_VERSION = 1  # bump when the calculation or the grids change: old cache files are ignored
-_ATOMIC_NUMBER = None
 
 
 def _z(element: str) -> int:
-    global _ATOMIC_NUMBER
-    if _ATOMIC_NUMBER is None:
-        symbols = (
-            "H He Li Be B C N O F Ne Na Mg Al Si P S Cl Ar K Ca Sc Ti V Cr Mn Fe Co Ni Cu Zn Ga "
-            "Ge As Se Br Kr Rb Sr Y Zr Nb Mo Tc Ru Rh Pd Ag Cd In Sn Sb Te I Xe Cs Ba La Ce Pr Nd "
-            "Pm Sm Eu Gd Tb Dy Ho Er Tm Yb Lu Hf Ta W Re Os Ir Pt Au Hg Tl Pb Bi Po At Rn Fr Ra Ac "
-            "Th Pa U"
-        ).split()
-        _ATOMIC_NUMBER = {s: i + 1 for i, s in enumerate(symbols)}
-    if element not in _ATOMIC_NUMBER:
-        raise ValueError(f"unknown element {element!r}")
-    return _ATOMIC_NUMBER[element]
+    import xraydb
+
+    try:
+        return int(xraydb.atomic_number(element))
+    except Exception as exc:  # xraydb raises its own error types for unknown symbols
+        raise ValueError(f"unknown element {element!r}") from exc
 
 
 def cache_folder() -> Path:
@@ -202,7 +195,7 @@ def write_gosh(edges: list[str | Edge], path: str | Path) -> Path:
                     group.attrs["occupancy_ratio"] = 1.0
                 data = h.require_group(f"{entry.element}/{subshell}")
                 data["data"] = table.gos.T[:, :, None]
-                data["q"] = table.q / 0.0529177210903e-9  # 1/bohr -> 1/m
+                data["q"] = table.q / (BOHR_NM * 1e-9)  # 1/bohr -> 1/m
                 data["free_energies"] = table.free_energy_eV
         os.replace(temporary, path)
     finally:

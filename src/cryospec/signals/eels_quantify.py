@@ -374,7 +374,12 @@ def _model_fit(signal, entries, overlap_edges, gain, ll, fit_arguments, show_pro
         overlaps=tuple(overlaps),
         **fit_arguments,
     )
-    packed = compute_with_progress(packed, show_progressbar=show_progressbar)
+    # the map's summed spectra (the detection test) come from the same pass over the data
+    axes = tuple(range(electrons.ndim - 1))
+    summed_ll = None if ll.data is None else ll.data.sum(axis=axes)
+    packed, total, summed_ll = compute_with_progress(
+        packed, electrons.sum(axis=axes), summed_ll, show_progressbar=show_progressbar
+    )
     if "Li_K" in names and not overlaps and ll.data is not None:
         _warn_if_m_edges_hide_under_li_k(electrons, ll, fit_arguments)
     elif "Li_K" in names and not overlaps:
@@ -385,24 +390,19 @@ def _model_fit(signal, entries, overlap_edges, gain, ll, fit_arguments, show_pro
             "skipped (plural scattering of Li K would look like them)"
         )
     result = EdgeModelResult.unpack(packed, names, tuple(overlaps))
-    result.summed = _summed_fit(electrons, ll, names, overlaps, fit_arguments)
+    result.summed = _summed_fit(total, summed_ll, ll, names, overlaps, fit_arguments)
     return result
 
 
-def _summed_fit(electrons, ll, names, overlaps, fit_arguments) -> EdgeModelResult:
-    """The model fitted to the map's summed spectrum: the detection test of each edge (the
-    per-pixel amounts are kept non-negative, so their sum is biased above zero for an absent
-    edge; one fit of the summed counts is not)."""
-    axes = tuple(range(electrons.ndim - 1))
-    total = compute_with_progress(electrons.sum(axis=axes), show_progressbar=False)
-    low_loss = None
-    if ll.data is not None:
-        low_loss = compute_with_progress(ll.data.sum(axis=axes), show_progressbar=False)[None]
+def _summed_fit(total, summed_ll, ll, names, overlaps, fit_arguments) -> EdgeModelResult:
+    """The model fitted to the map's summed spectrum (``total``, with the summed low loss):
+    the detection test of each edge (the per-pixel amounts are kept non-negative, so their sum
+    is biased above zero for an absent edge; one fit of the summed counts is not)."""
     return fit_edge_model(
         np.asarray(total, dtype=float)[None],
         edges=list(names),
         incident=float(np.sum(ll.incident)),
-        low_loss=low_loss,
+        low_loss=None if summed_ll is None else np.asarray(summed_ll, dtype=float)[None],
         overlaps=list(overlaps),
         **fit_arguments,
     )
