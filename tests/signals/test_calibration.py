@@ -12,7 +12,8 @@ from cryospec.data import li_lipon
 
 @pytest.fixture(scope="module")
 def dataset():
-    return li_lipon(shape=(8, 64), seed=0)
+    # twice the default dose: the weak N K edge rises 5 standard errors above the background
+    return li_lipon(shape=(8, 64), seed=0, beam_current_pA=80.0)
 
 
 @pytest.mark.parametrize("shift", [-10.0, 0.0, 7.3])

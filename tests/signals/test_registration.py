@@ -116,8 +116,11 @@ def test_file_round_trip_keeps_type_and_metadata(cryo_signal, tmp_path, extensio
         np.testing.assert_array_equal(np.asarray(back.data), cryo_signal.data)
 
 
-def test_exspy_eels_methods_work_on_the_subclass(li_lipon_small):
-    core_loss, low_loss, truth = li_lipon_small
+def test_exspy_eels_methods_work_on_the_subclass():
+    from cryospec.data import li_lipon
+
+    # simulated with the hydrogenic cross-sections, the model of exspy's edge fitted below
+    core_loss, low_loss, truth = li_lipon(shape=(6, 64), seed=3, cross_section="hydrogenic")
     assert isinstance(core_loss, CryoEELSSpectrum)
     # Thickness by exspy's log-ratio on our low loss.
     tau = low_loss.estimate_thickness(threshold=3.0)

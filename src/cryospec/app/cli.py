@@ -55,6 +55,7 @@ def _cmd_quantify(args: argparse.Namespace) -> int:
         detector_gain=args.detector_gain,
         count_target=args.count_target,
         cross_section=args.cross_section,
+        fit_ranges=args.fit_ranges,
     )
     out = args.out
     maps = result.stack()
@@ -86,6 +87,8 @@ def _cmd_quantify(args: argparse.Namespace) -> int:
     for message in summary.get("fit_health", {}).get("warnings", []):
         if "not detected" not in message:
             print(f"warning: {message}")
+    for note in summary.get("notes", []):
+        print(f"note: {note}")
     return 0
 
 
@@ -319,9 +322,17 @@ def _add_quantify_command(sub) -> None:
     quantify.add_argument("--method", choices=("model", "integration"), default="model")
     quantify.add_argument(
         "--cross-section",
-        choices=("hydrogenic", "hartree-slater"),
-        default="hydrogenic",
-        help="edge cross-sections (hartree-slater: computed offline for every shell)",
+        choices=("hartree-slater", "hydrogenic"),
+        default="hartree-slater",
+        help="edge cross-sections: hartree-slater (the default, computed offline for every "
+        "shell) or hydrogenic (K and L2,3 only)",
+    )
+    quantify.add_argument(
+        "--fit-ranges",
+        choices=("global", "local"),
+        default="global",
+        help="model fit: one joint fit of every edge (the default), or each edge over its own "
+        "range, below the next edge",
     )
     quantify.add_argument(
         "--count-target", type=_positive(float), help="dose-aware background target"

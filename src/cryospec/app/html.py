@@ -139,17 +139,49 @@ def _quantification_section(quant: dict[str, Any], kind: str) -> list[str]:
     with_density = kind == "EELS"
     header = ["element"]
     if with_density:
-        header += [f"areal density mean ({quant.get('units', '')})", "areal density std over map"]
+        units = quant.get("units", "")
+        header += [
+            f"areal density mean ({units})",
+            "median standard error",
+            "std over map",
+        ]
     header += ["atomic fraction mean", "atomic fraction std over map"]
+    detection = (quant.get("fit_health") or {}).get("elements", {})
     rows = []
     for el, v in quant["elements"].items():
         row = [el]
         if with_density:
-            row += [v.get("areal_density_mean"), v.get("areal_density_std")]
+            row += [
+                v.get("areal_density_mean"),
+                v.get("areal_density_median_standard_error"),
+                v.get("areal_density_std"),
+            ]
         row += [v.get("atomic_fraction_mean"), v.get("atomic_fraction_std")]
+        info = detection.get(el) or {}
+        if info.get("detected") is False and info.get("upper_limit") is not None:
+            row[0] = f"{el} (not detected: below {info['upper_limit']:.3g}, 95 %)"
         rows.append(row)
     title = "Quantification" if with_density else "Quantification (Cliff-Lorimer)"
-    return [f"<h2>{title}</h2>", _table(header, rows)]
+    parts = [f"<h2>{title}</h2>", _table(header, rows)]
+    how = [f"method: {quant.get('method', '')}"]
+    cross = quant.get("cross_section") or {}
+    if cross.get("method"):
+        how.append(f"cross-sections: {cross['method']}")
+        windows = [
+            f"{name} {info['partial_cross_section_barn']:.4g} barn over "
+            f"{info['window_eV'][0]:g}-{info['window_eV'][1]:g} eV"
+            for name, info in (cross.get("edges") or {}).items()
+        ]
+        if windows:
+            how.append("partial cross-sections: " + "; ".join(windows))
+    if quant.get("fit_ranges"):
+        how.append(f"fit ranges: {quant['fit_ranges']}")
+    parts.append("<p>" + html.escape(" · ".join(how)) + "</p>")
+    problems = [*(quant.get("fit_health") or {}).get("warnings", []), *quant.get("notes", [])]
+    if problems:
+        items = "".join(f"<li>{html.escape(str(p))}</li>" for p in problems)
+        parts.append(f"<p>What to know about these numbers:</p><ul>{items}</ul>")
+    return parts
 
 
 def _gradient_section(profiles: dict[str, Any]) -> list[str]:

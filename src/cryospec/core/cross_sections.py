@@ -18,12 +18,20 @@ from scipy import constants, integrate
 from cryospec.edges import Edge, get_edge
 
 __all__ = [
+    "CROSS_SECTIONS",
+    "DEFAULT_CROSS_SECTION",
     "differential_cross_section",
     "edge_differential_cross_section",
     "effective_collection_angle",
     "integrate_over_q",
     "partial_cross_section",
 ]
+
+CROSS_SECTIONS = ("hydrogenic", "hartree-slater")
+# Computed from the Hartree-Fock-Slater atom for every shell; its optical limit agrees with
+# Chantler's photoabsorption within 5 % (tests/core/test_hfs_cross_sections.py), where the
+# hydrogenic K shells of C, N and O lie 9-16 % above it.
+DEFAULT_CROSS_SECTION = "hartree-slater"
 
 RYDBERG_EV = constants.value("Rydberg constant times hc in eV")
 _M0C2_EV = constants.value("electron mass energy equivalent in MeV") * 1e6
@@ -305,7 +313,7 @@ def partial_cross_section(
     collection_mrad: float,
     convergence_mrad: float = 0.0,
     step_eV: float = 0.05,
-    cross_section: str = "hydrogenic",
+    cross_section: str = DEFAULT_CROSS_SECTION,
 ) -> float:
     """Partial cross-section sigma(beta, Delta) in barn: dsigma/dE integrated over a window
     (hydrogenic, or ``cross_section="hartree-slater"``)."""

@@ -13,17 +13,24 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import fft as sp_fft
 
-from cryospec.core.cross_sections import edge_differential_cross_section
+from cryospec.core.cross_sections import (
+    CROSS_SECTIONS,
+    DEFAULT_CROSS_SECTION,
+    edge_differential_cross_section,
+)
 from cryospec.core.gos_tables import hfs_differential_cross_section
 from cryospec.edges import get_edge
 
-__all__ = ["CROSS_SECTIONS", "edge_shape", "edge_shapes", "plural_convolve"]
+__all__ = [
+    "CROSS_SECTIONS",
+    "DEFAULT_CROSS_SECTION",
+    "edge_shape",
+    "edge_shapes",
+    "plural_convolve",
+]
 
 
 M23_RISE_EV = 5.0
-
-
-CROSS_SECTIONS = ("hydrogenic", "hartree-slater")
 
 
 def edge_shape(
@@ -32,7 +39,7 @@ def edge_shape(
     beam_energy_keV: float,
     collection_mrad: float,
     convergence_mrad: float = 0.0,
-    cross_section: str = "hydrogenic",
+    cross_section: str = DEFAULT_CROSS_SECTION,
 ) -> NDArray:
     """Shape of one edge on ``energy``: its dsigma/dE (barn/eV).
 
@@ -83,7 +90,7 @@ def edge_shapes(
     convergence_mrad: float = 0.0,
     low_loss: NDArray | None = None,
     low_loss_energy: NDArray | None = None,
-    cross_section: str = "hydrogenic",
+    cross_section: str = DEFAULT_CROSS_SECTION,
 ) -> NDArray:
     """Shapes ``S_j(E)`` of preceding edges: dsigma/dE in barn/eV, optionally plurally scattered.
 

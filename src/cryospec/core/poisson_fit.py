@@ -187,6 +187,29 @@ class _BinnedPowerLaw:
         return (self.weight * g).sum(-2), (self.weight * self.nodes * g).sum(-2)
 
 
+def _fixed_exponent_fit(nb, sb, power_sums, coef, exponent, ref) -> PowerLawEdgesFit:
+    """The fit with the exponent ``r`` given (pooled from more counts than a pixel holds): the
+    model is linear in ``A`` and the ``c_j``, fitted by projected Newton steps; their
+    covariance is the inverse Fisher information without ``r``."""
+    nav = nb.shape[:-1]
+    r = np.broadcast_to(np.asarray(exponent, dtype=float), nav).copy()
+    g = power_sums(r)[0]
+    n_edges = sb.shape[-1]
+    basis = np.concatenate([g[..., None], np.broadcast_to(sb, (*g.shape, n_edges))], axis=-1)
+    coef = _nn_poisson_newton(nb, basis, coef, steps=25)
+    params = np.concatenate([coef[..., :1], r[..., None], coef[..., 1:]], axis=-1)
+    mu = np.maximum((basis @ coef[..., None])[..., 0], 1e-6)
+    info = (np.swapaxes(basis, -1, -2) * (1.0 / mu)[..., None, :]) @ basis
+    covariance = np.zeros((*nav, n_edges + 2, n_edges + 2))
+    keep = np.r_[0, np.arange(2, n_edges + 2)]
+    covariance[..., keep[:, None], keep] = _invert(info)
+    result = PowerLawEdgesFit(ref, params, covariance, np.zeros(()), 0, np.ones((), bool))
+    result.deviance = poisson_deviance(nb, mu)
+    result.dof = mu.shape[-1] - (n_edges + 1)
+    result.converged = nb.sum(-1) > 0
+    return result
+
+
 def _fisher_scoring(params, counts, shapes, power_sums, max_steps: int) -> None:
     """Fisher scoring of ``params`` (m, k) in place, the pixels not yet converged only (an
     active set), ``A`` and ``c_j`` kept >= 0 and ``r`` within its bounds."""
@@ -226,6 +249,7 @@ def fit_power_law_with_edges(
     bin_width: float = 0.0,
     max_steps: int = 40,
     channels: NDArray | None = None,
+    exponent: NDArray | float | None = None,
 ) -> PowerLawEdgesFit:
     """Poisson-ML fit of a power law plus edge shapes, every pixel at once.
 
@@ -255,6 +279,9 @@ def fit_power_law_with_edges(
         ``counts`` hold all ``m`` channels of the spectra and ``channels`` marks the ``n`` fit
         channels (with binning, the bins are then summed by one matrix product instead of
         copying the fit channels out first).
+    exponent : float or ndarray (...), optional
+        A given exponent ``r`` (pooled from more counts than a pixel holds): only ``A`` and the
+        ``c_j`` are fitted, and the covariance has zeros in the row and column of ``r``.
     """
     n = np.asarray(counts)
     if n.dtype != np.float32:  # float32 counts are kept as they come: binning sums in float64
@@ -308,6 +335,8 @@ def fit_power_law_with_edges(
     basis = np.concatenate([g0[..., None], np.broadcast_to(sb, (*g0.shape, n_edges))], axis=-1)
     coef = _nn_poisson_newton(nb, basis, coef, steps=2)
     params = np.concatenate([coef[..., :1], r[..., None], coef[..., 1:]], axis=-1)
+    if exponent is not None:
+        return _fixed_exponent_fit(nb, sb, power_sums, coef, exponent, ref)
     # Fisher scoring on the pixels not yet converged (an active set): most settle in a few
     # steps, and the rest no longer cost the others their time.
     nav = params.shape[:-1]

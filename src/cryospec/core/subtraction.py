@@ -16,7 +16,7 @@ from cryospec.core.background import (
     fit_background,
     window_sum_variance,
 )
-from cryospec.core.edge_shapes import edge_shapes
+from cryospec.core.edge_shapes import DEFAULT_CROSS_SECTION, edge_shapes
 from cryospec.core.poisson_fit import PowerLawEdgesFit
 
 __all__ = [
@@ -61,19 +61,29 @@ class SimpleBackground:
 class EdgeTailBackground:
     """Evaluates power law + preceding-edge tails (:mod:`cryospec.core.poisson_fit`)."""
 
-    def __init__(self, reference_eV, edges, microscope, full_energy, start, ll_energy=None):
+    def __init__(
+        self,
+        reference_eV,
+        edges,
+        microscope,
+        full_energy,
+        start,
+        ll_energy=None,
+        cross_section: str = DEFAULT_CROSS_SECTION,
+    ):
         self.reference_eV, self.edges, self.microscope = reference_eV, edges, microscope
         self.full_energy, self.start, self.ll_energy = full_energy, start, ll_energy
+        self.cross_section = cross_section
 
     def shapes(self, extra):
+        common = (self.full_energy, self.edges, *self.microscope)
         if self.ll_energy is None:
-            return edge_shapes(self.full_energy, self.edges, *self.microscope)[self.start :]
+            return edge_shapes(*common, cross_section=self.cross_section)[self.start :]
         shapes = edge_shapes(
-            self.full_energy,
-            self.edges,
-            *self.microscope,
+            *common,
             low_loss=extra[0],
             low_loss_energy=self.ll_energy,
+            cross_section=self.cross_section,
         )
         return shapes[..., self.start :, :]
 

@@ -16,8 +16,9 @@ gradients at ``n_gradient_nm`` and ``p_gradient_nm``). Both interfaces are shift
 by a smooth random roughness, and the mosaic fractions carry a smooth random texture.
 
 *Core loss.* Power-law background ``A (E / 50 eV)^-r`` per pixel, with ``A`` proportional to
-t/lambda and ``r`` falling with thickness; hydrogenic K and L2,3 edges
-(:mod:`cryospec.cross_sections`) for Li K, P L2,3, N K and O K weighted by the areal densities;
+t/lambda and ``r`` falling with thickness; Li K, P L2,3, N K and O K edges (the Hartree-Slater
+cross-sections of :mod:`cryospec.core.gos_tables`, or the hydrogenic ones) weighted by the areal
+densities;
 a Li K near-edge structure that differs between the Li environments (Li metal, Li2O, Li3N,
 Li3PO4, LiPON); plural scattering by convolving the edges with the pixel's normalised low-loss.
 The background is generated directly in its observed (plurally scattered) power-law form.
@@ -42,9 +43,9 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.fft import next_fast_len
 
-from cryospec.core.cross_sections import edge_differential_cross_section
 from cryospec.core.dose import dose_per_pixel, electrons_per_pixel
 from cryospec.core.dose_series import frame_mean_remaining
+from cryospec.core.edge_shapes import DEFAULT_CROSS_SECTION, edge_shape
 from cryospec.data._signals import acquisition_record, make_eels_signal
 from cryospec.data._simulate import (
     drude_loss_function,
@@ -118,6 +119,7 @@ def li_lipon(
     damage_floor: float = 0.0,
     noise: bool = True,
     seed: int = 0,
+    cross_section: str = DEFAULT_CROSS_SECTION,
 ) -> SyntheticEELS:
     """Synthetic cryo-STEM-EELS spectrum image of Li | interphase | LiPON, with ground truth.
 
@@ -160,6 +162,8 @@ def li_lipon(
         Poisson noise on the electrons; ``False`` returns the expected counts.
     seed : int
         Seed of every random choice (roughness, mosaic texture, thickness texture, noise).
+    cross_section : {"hartree-slater", "hydrogenic"}
+        The edges' cross-sections (:func:`cryospec.core.edge_shapes.edge_shape`).
 
     Returns
     -------
@@ -198,7 +202,9 @@ def li_lipon(
     axes = _Axes(energy_offset_eV, energy_step_eV, n_channels, n_low_loss_channels)
     electrons = float(electrons_per_pixel(beam_current_pA, dwell_time_s, n_frames))
     microscope = (beam_energy_keV, collection_mrad, convergence_mrad)
-    sim = _simulate(spec, axes, microscope, electrons, zlp_fwhm_eV, background_strength)
+    sim = _simulate(
+        spec, axes, microscope, electrons, zlp_fwhm_eV, background_strength, cross_section
+    )
     frame_dose = float(dose_per_pixel(beam_current_pA, dwell_time_s, pixel_size_nm, 1))
     damage = {
         element: frame_mean_remaining(n_frames, frame_dose, critical.get(element), damage_floor)
@@ -244,6 +250,7 @@ def li_lipon(
         edges={k: v * np.float32(detector_gain) for k, v in sim.edges.items()},
         core_loss_noiseless=(core_expected * detector_gain).astype(np.float32),
         low_loss_noiseless=(sim.low_loss * detector_gain).astype(np.float32),
+        cross_section=cross_section,
     )
     common = {
         "beam_energy": beam_energy_keV,
@@ -337,7 +344,9 @@ class _Expected:
     exponent: NDArray
 
 
-def _simulate(spec, axes: _Axes, microscope, electrons, zlp_fwhm_eV, background_strength):
+def _simulate(
+    spec, axes: _Axes, microscope, electrons, zlp_fwhm_eV, background_strength, cross_section
+):
     """Background, plurally scattered edges and low loss of every pixel (no noise, no damage)."""
     from exspy.utils.eels import iMFP_Iakoubovskii
 
@@ -355,7 +364,7 @@ def _simulate(spec, axes: _Axes, microscope, electrons, zlp_fwhm_eV, background_
         [drude_loss_function(circ, p.plasmon_eV, p.plasmon_width_eV) for p in PHASES]
     )
     cross_sections_ext = {
-        edge: edge_differential_cross_section(edge, axes.extended, *microscope)
+        edge: edge_shape(edge, axes.extended, *microscope, cross_section=cross_section)
         for edge in EELS_EDGES.values()
     }
     li_modulation = _li_k_fine_structure(axes.extended, cross_sections_ext["Li_K"])

@@ -180,7 +180,8 @@ class LiLiPONTruth:
     energy_eV, low_loss_energy_eV : ndarray
         Energy axes.
     cross_sections : dict of ndarray
-        Hydrogenic dsigma/dE (barn/eV) per edge on ``energy_eV`` (no fine structure).
+        dsigma/dE (barn/eV) per edge on ``energy_eV`` (no fine structure), of the model named
+        by ``cross_section``.
     li_k_phase_cross_sections : ndarray (n_phase, n_channels)
         Li K dsigma/dE (barn/eV) with each phase's fine structure: the single-scattering
         reference spectrum of each Li environment.
@@ -189,6 +190,8 @@ class LiLiPONTruth:
         contribution (plural scattering included), the core loss (with damage; per frame with a
         frame axis, frame k being ``(background + sum_e damage_factor[e][k] * edges[e]) /
         n_frames``), and the low-loss.
+    cross_section : str
+        The cross-sections of the simulation (``"hartree-slater"`` or ``"hydrogenic"``).
     """
 
     x_nm: NDArray
@@ -223,6 +226,7 @@ class LiLiPONTruth:
     edges: dict[str, NDArray] = field(repr=False)
     core_loss_noiseless: NDArray = field(repr=False)
     low_loss_noiseless: NDArray = field(repr=False)
+    cross_section: str = "hartree-slater"
 
     @property
     def interphase_thickness_nm(self) -> float:

@@ -22,7 +22,7 @@ from cryospec.core.background import (
     default_reference_eV,
     fit_background,
 )
-from cryospec.core.edge_shapes import edge_shapes
+from cryospec.core.edge_shapes import CROSS_SECTIONS, DEFAULT_CROSS_SECTION, edge_shapes
 from cryospec.core.poisson_fit import PowerLawEdgesFit, fit_power_law_with_edges
 from cryospec.core.pooling import (
     fit_background_dose_aware,
@@ -69,6 +69,7 @@ class BackgroundMethods:
         return_fit: bool = False,
         inplace: bool = False,
         show_progressbar: bool | None = None,
+        cross_section: str = DEFAULT_CROSS_SECTION,
     ):
         """Fit the pre-edge background by Poisson maximum likelihood and subtract it.
 
@@ -117,11 +118,13 @@ class BackgroundMethods:
             Largest neighbourhood half-width of the dose-aware mode.
         preceding_edges : str or sequence of str, optional
             Edges whose tails lie under this one (``"Li_K"`` under ``"P_L23"``): the background
-            becomes a power law plus their hydrogenic cross-sections (non-negative), fitted over
+            becomes a power law plus their cross-sections (non-negative), fitted over
             their own pre-edge windows and this edge's (see :mod:`cryospec.background_edges`).
         low_loss : CryoEELSSpectrum, optional
             With ``preceding_edges``: the matching low-loss spectrum image (same dispersion,
             same pixels); the tails are convolved with it (plural scattering).
+        cross_section : {"hydrogenic", "hartree-slater"}
+            With ``preceding_edges``: the cross-sections of their tails.
         return_fit : bool
             Also return a :class:`~cryospec.signals.BackgroundResult` with
             the parameter maps as signals.
@@ -153,6 +156,7 @@ class BackgroundMethods:
             self, edge, windows, model, estimator, preceding_edges, low_loss, detector_gain
         )
         plan.check = {"windows": plan.windows, "negative": negative}
+        plan.cross_section = _checked_cross_section(cross_section)
         if count_target is not None and len(plan.nav_shape) not in (1, 2):
             raise ValueError("the dose-aware fit (count_target) needs a line scan or a map")
         fit, radius, evaluator, extra, lazy_fit = _fit(
@@ -180,6 +184,13 @@ class _Plan:
     nav_shape: tuple[int, ...]
     gain: float = 1.0
     check: dict | None = None
+    cross_section: str = DEFAULT_CROSS_SECTION
+
+
+def _checked_cross_section(cross_section: str) -> str:
+    if cross_section not in CROSS_SECTIONS:
+        raise ValueError(f"cross_section must be one of {CROSS_SECTIONS}, got {cross_section!r}")
+    return cross_section
 
 
 def _record(edge, plan, model, estimator, count_target, read_noise, negative, extra) -> dict:
@@ -195,6 +206,7 @@ def _record(edge, plan, model, estimator, count_target, read_noise, negative, ex
         "negative": negative,
         "zero_below_eV": float(plan.energy[plan.start]),
         "plural_scattering": "low loss given" if extra else "none",
+        "tail_cross_section": plan.cross_section if plan.tails else "",
     }
 
 
@@ -262,6 +274,7 @@ def _fit(
             *microscope,
             low_loss=extra[0] if extra else None,
             low_loss_energy=ll_energy,
+            cross_section=plan.cross_section,
         )[..., mask, :]
         anchor = energy[mask] < min(get_edge(e).onset_eV for e in plan.tails)
         if count_target is not None:
@@ -273,8 +286,9 @@ def _fit(
             fit = fit_power_law_with_edges(electrons, energy[mask], shapes, anchor)
             radius = np.zeros(plan.nav_shape, dtype=int)
         evaluator = EdgeTailBackground(
-            fit.reference_eV, plan.tails, microscope, energy, plan.start, ll_energy
-        )
+            fit.reference_eV, plan.tails, microscope, energy, plan.start, ll_energy,
+            plan.cross_section,
+        )  # fmt: skip
         return fit, radius, evaluator, extra, lazy_fit
     if lazy_fit:
         fit = _lazy_window_fit(signal.data, plan, model, estimator, exponents)
@@ -457,6 +471,7 @@ def background_subtracted_sum(
     preceding_edges=None,
     low_loss=None,
     show_progressbar: bool | None = None,
+    cross_section: str = DEFAULT_CROSS_SECTION,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Counts above the background of ``edge`` summed over ``[lo, hi]`` eV, and their variance
     (the Poisson counts plus the fully correlated error of the summed background), in counts.
@@ -467,6 +482,7 @@ def background_subtracted_sum(
     check_model = "power_law" if preceding_edges else model
     plan = _plan(signal, edge, None, check_model, "ml", preceding_edges, low_loss, None)
     plan.check = {"windows": plan.windows, "negative": "raise"}
+    plan.cross_section = _checked_cross_section(cross_section)
     if count_target is not None and len(plan.nav_shape) not in (1, 2):
         raise ValueError("the dose-aware fit (count_target) needs a line scan or a map")
     fit, _, evaluator, extra, _ = _fit(

@@ -135,9 +135,11 @@ class QuantificationResult:
         What the quantification assumed or changed on the way (a resampled low loss, an
         exposure ratio applied or assumed).
     fit_health : dict
-        What the numbers are worth (:func:`cryospec.core.quantify.fit_health`): the share of
+        What the numbers are worth (:func:`cryospec.core.fit_health.fit_health`): the share of
         poorly fitted pixels and, per element, detected or not (with a 95 % upper limit); each
         problem is also a warning when ``quantify`` returns.
+    fit_ranges : str
+        Model fit: ``"local"`` (each edge from its own range) or ``"global"``.
     """
 
     method: str
@@ -156,6 +158,7 @@ class QuantificationResult:
     cross_section: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     fit_health: dict[str, Any] = field(default_factory=dict)
+    fit_ranges: str = ""
 
     @property
     def areal_density_std(self):
@@ -173,6 +176,8 @@ class QuantificationResult:
         out: dict[str, Any] = {"method": self.method, "units": self.units, "elements": {}}
         if self.cross_section:
             out["cross_section"] = self.cross_section
+        if self.fit_ranges:
+            out["fit_ranges"] = self.fit_ranges
         if self.notes:
             out["notes"] = list(self.notes)
         if self.fit_health:

@@ -155,6 +155,7 @@ def analyse_eels(core_loss, low_loss, config: dict[str, Any], folder: Path) -> d
         method=eels["method"],
         background_model=eels["background_model"],
         cross_section=eels["cross_section"],
+        fit_ranges=eels["fit_ranges"],
         count_target=eels["count_target"],
         background_windows_eV=[tuple(w) for w in windows] if windows else None,
         fit_range_eV=tuple(eels["fit_range"]) if eels["fit_range"] else None,

@@ -6,7 +6,8 @@ Example ``report.toml``::
     edges = ["Li_K", "P_L23", "O_K", "N_K"]
     method = "model"                 # or "integration"
     background_model = "power_law"   # integration: or "exponential", "lcpl"
-    cross_section = "hydrogenic"     # or "hartree-slater" (computed offline, every shell)
+    cross_section = "hartree-slater" # computed offline, every shell; or "hydrogenic" (K, L2,3)
+    fit_ranges = "global"            # model fit: one joint fit; or "local" (each edge apart)
     background_windows = [[40.0, 53.0]]   # default: the edge database's windows
     fit_range = [40.0, 600.0]        # model fit range (default: the whole axis)
     count_target = 4000.0            # integration: dose-aware background (counts to pool)
@@ -56,7 +57,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "edges": ["Li_K", "P_L23", "O_K", "N_K"],
         "method": "model",
         "background_model": "power_law",
-        "cross_section": "hydrogenic",
+        "cross_section": "hartree-slater",
+        "fit_ranges": "global",
         "background_windows": None,
         "fit_range": None,
         "count_target": None,
@@ -90,6 +92,7 @@ _CHOICES = {
     ("eels", "method"): ("model", "integration"),
     ("eels", "background_model"): ("power_law", "exponential", "lcpl"),
     ("eels", "cross_section"): ("hydrogenic", "hartree-slater"),
+    ("eels", "fit_ranges"): ("global", "local"),
     ("profile", "mode"): ("auto", "line"),
     ("profile", "quantity"): ("atomic_fraction", "areal_density"),
     ("profile", "model"): ("erf", "diffusion", "exponential"),
