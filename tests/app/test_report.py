@@ -273,3 +273,22 @@ def test_example_config_is_valid():
     config = load_config(Path(__file__).parents[2] / "examples" / "report.toml")
     assert set(config) == set(DEFAULTS)
     assert config["eels"]["edges"] == ["Li_K", "P_L23", "O_K", "N_K"]
+
+
+def test_config_fills_only_what_the_file_lacks(data_dir):
+    """The NMC file records its collection angle (100 mrad, under TEM.Detector.EELS, where
+    HyperSpy keeps it) and a convergence angle of 0.0 (DigitalMicrograph's "not recorded"): the
+    config's 20 mrad must not replace the first, its convergence angle fills the second."""
+    import cryospec
+    from cryospec.app.report.analysis import apply_acquisition
+
+    s = cryospec.load(data_dir / "NMC_SiDoped_SI_440-1054eV_OK_TML.dm3")
+    tem = "Acquisition_instrument.TEM"
+    assert s.metadata.get_item(f"{tem}.Detector.EELS.collection_angle") == 100.0
+    filled = apply_acquisition(
+        s, {"collection_mrad": 20.0, "convergence_mrad": 12.0, "beam_energy_keV": 200.0}
+    )
+    assert s.metadata.get_item(f"{tem}.Detector.EELS.collection_angle") == 100.0
+    assert s.metadata.get_item(f"{tem}.beam_energy") == 300.0
+    assert s.metadata.get_item(f"{tem}.convergence_angle") == 12.0
+    assert filled == ["convergence_mrad"]

@@ -425,3 +425,36 @@ def test_a_poor_fit_is_never_silent(li_lipon_small):
     with pytest.warns(UserWarning, match="fits poorly"):
         result = core_loss.quantify(["Li_K", "N_K", "O_K"], low_loss=low_loss)
     assert result.summary()["fit_health"]["poor_fit_fraction"] > 0.1
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"fit_range_eV": (600.0, 40.0)}, "fit_range_eV must be"),
+        ({"fit_range_eV": (40.0, float("nan"))}, "fit_range_eV must be"),
+        ({"background_windows_eV": [(53.0, 40.0)]}, r"background_windows_eV\[0\] must be"),
+    ],
+)
+def test_reversed_or_non_finite_ranges_are_named(li_lipon_small, kwargs, match):
+    core_loss, low_loss, _ = li_lipon_small
+    with pytest.raises(ValueError, match=match):
+        core_loss.quantify(EDGES, low_loss=low_loss, **kwargs)
+
+
+def test_a_descending_energy_axis_is_named(li_lipon_small):
+    core_loss = li_lipon_small[0].deepcopy()
+    axis = core_loss.axes_manager[-1]
+    axis.offset, axis.scale = axis.axis[-1], -axis.scale
+    with pytest.raises(ValueError, match="the energy axis descends"):
+        core_loss.quantify(["O_K"])
+
+
+def test_a_nan_in_the_fit_range_is_located(li_lipon_small):
+    """NaN in one channel above the edges (620 eV), not in a background window: the error says
+    where it is."""
+    core_loss, low_loss, _ = li_lipon_small
+    bad = core_loss.deepcopy()
+    channel = int(np.searchsorted(bad.axes_manager[-1].axis, 620.0))
+    bad.data[2, 5, channel] = np.nan
+    with pytest.raises(ValueError, match=r"fit channels: nan at 6[12]\d\.\d eV \(pixel \(2, 5\)"):
+        bad.quantify(EDGES, low_loss=low_loss, bin_width=0.0)

@@ -34,7 +34,7 @@ from cryospec.core.background import (
 )
 from cryospec.core.checks import check_counts
 
-_INVALID_COUNTS = "counts must be finite and >= 0 in the background windows"
+_INVALID_COUNTS = "counts must be finite and >= 0 in the fit channels"
 
 __all__ = [
     "PowerLawEdgesFit",
@@ -167,6 +167,18 @@ def _check_fit_counts(n: NDArray, index: NDArray | None) -> None:
         check_counts(n[..., index[a] : index[b] + 1], _INVALID_COUNTS)
 
 
+def _first_bad_channel(n: NDArray, energy: NDArray, index: NDArray | None) -> str:
+    """Where the first NaN, infinite or negative count of the fit channels lies (only called
+    once the check has failed)."""
+    fit = np.asarray(n if index is None else n[..., index], dtype=float)
+    bad = ~np.isfinite(fit) | (fit < 0)
+    pixel = np.unravel_index(int(np.argmax(bad.reshape(-1, bad.shape[-1]).any(-1))), bad.shape[:-1])
+    channel = int(np.argmax(bad[pixel]))
+    value = fit[pixel][channel]
+    where = f"pixel {tuple(int(i) for i in pixel)}, " if pixel else ""
+    return f"{value:g} at {energy[channel]:.1f} eV ({where}{int(bad.sum())} such counts in all)"
+
+
 class _BinnedPowerLaw:
     """The power law ``g = exp(-r x)`` summed over each bin of channels (and ``x g``), by a
     two-point rule at the mean +- the standard deviation of the bin's channel coordinates
@@ -294,7 +306,11 @@ def fit_power_law_with_edges(
             raise ValueError("channels must mark as many channels as energy holds")
         if bin_width <= 0:
             n, channels = n[..., index], None
-    _check_fit_counts(n, index if channels is not None else None)
+    try:
+        _check_fit_counts(n, index if channels is not None else None)
+    except ValueError as exc:
+        where = _first_bad_channel(n, e, index if channels is not None else None)
+        raise ValueError(f"{exc}: {where}") from None
     if anchor.sum() < 5 or (~anchor).sum() < 5:
         raise ValueError(
             "the fit needs at least 5 channels below the preceding edges and 5 between them "

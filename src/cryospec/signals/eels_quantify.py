@@ -162,7 +162,7 @@ class QuantificationMethods:
         """
         entries = _check_arguments(
             edges, method, background_model, count_target, cross_section, fit_ranges,
-            background_shape,
+            background_shape, fit_range_eV, background_windows_eV,
         )  # fmt: skip
         energy = _energy_axis(self, entries)
         gain = self.detector_gain(detector_gain)
@@ -225,11 +225,20 @@ def _check_arguments(
     cross_section: str,
     fit_ranges: str,
     background_shape: str,
+    fit_range_eV=None,
+    background_windows_eV=None,
 ) -> list[Edge]:
     if cross_section not in CROSS_SECTIONS:
         raise ValueError(f"cross_section must be one of {CROSS_SECTIONS}, got {cross_section!r}")
     if fit_ranges not in FIT_RANGES:
         raise ValueError(f"fit_ranges must be one of {FIT_RANGES}, got {fit_ranges!r}")
+    for name, span in (("fit_range_eV", fit_range_eV), *(
+        (f"background_windows_eV[{i}]", w) for i, w in enumerate(background_windows_eV or [])
+    )):  # fmt: skip
+        if span is not None and not (
+            len(span) == 2 and np.all(np.isfinite(span)) and float(span[0]) < float(span[1])
+        ):
+            raise ValueError(f"{name} must be (low, high) eV with low < high, got {span!r}")
     if background_shape not in ("per_pixel", "pooled"):
         raise ValueError(
             f"background_shape must be 'per_pixel' or 'pooled', got {background_shape!r}"
@@ -261,6 +270,11 @@ def _energy_axis(signal, entries: list[Edge]) -> np.ndarray:
     if not axis.is_uniform:
         raise ValueError("the energy axis is not uniform")
     energy = np.asarray(axis.axis, dtype=float)
+    if energy.size > 1 and not energy[1] > energy[0]:
+        raise ValueError(
+            f"the energy axis descends ({energy[0]:g} to {energy[-1]:g} eV, scale "
+            f"{axis.scale:g}): flip the signal axis so that the energy increases"
+        )
     for entry in entries:
         reason = edge_off_axis(entry, energy)
         if reason:

@@ -35,13 +35,14 @@ def apply_acquisition(signal, acquisition: dict[str, Any]) -> list[str]:
         except MissingMetadataError:
             signal.set_acquisition_parameters(**{name: value})
             filled.append(name)
-    tem = signal.metadata.get_item("Acquisition_instrument.TEM", None)
-    for key, hs_name in _MICROSCOPE.items():
-        value = acquisition.get(key)
-        present = tem is not None and tem.get_item(hs_name, None) is not None
+    for field in MICROSCOPE_FIELDS:
+        value = acquisition.get(field.key)
+        recorded = signal.metadata.get_item(field.path, None)
+        # DigitalMicrograph writes 0.0 for an angle it was not told: not a recorded value
+        present = recorded is not None and np.isfinite(recorded) and recorded > 0
         if value is not None and not present:
-            signal.set_microscope_parameters(**{hs_name: value})
-            filled.append(key)
+            signal.set_microscope_parameters(**{field.argument: value})
+            filled.append(field.key)
     return filled
 
 
