@@ -111,10 +111,7 @@ def local_fit_plan(
         fitted = tuple(i for i in order if floor < onsets_eV[i] < lowest or i in group)
         window = None
         if below:
-            base = fitted[0]
-            start = max(floor + _BARRIER_GAP_EV, onsets_eV[base] - PRE_EDGE_EV)
-            stop = window_end_eV[base]
-            window = (min(start, stop - _MIN_WINDOW_EV), stop)
+            window = _window_above(floor, onsets_eV[fitted[0]], window_end_eV[fitted[0]])
         plan.append(LocalFit(fitted, tuple(group), end, window))
     return plan
 
@@ -139,9 +136,14 @@ def segment_plan(
         end = None if hi == np.inf else min(hi - LOCAL_MARGIN_EV, end_eV)
         window = None
         if lo > -np.inf:
-            base = members[0]
-            start = max(lo + _BARRIER_GAP_EV, onsets_eV[base] - PRE_EDGE_EV)
-            stop = window_end_eV[base]
-            window = (min(start, stop - _MIN_WINDOW_EV), stop)
+            window = _window_above(lo, onsets_eV[members[0]], window_end_eV[members[0]])
         plan.append(LocalFit(members, members, end, window))
     return plan
+
+
+def _window_above(barrier_eV: float, onset_eV: float, window_end_eV: float) -> tuple[float, float]:
+    """The pre-edge window of a fit above an unrequested edge at ``barrier_eV``: from 20 eV above
+    it (at most :data:`PRE_EDGE_EV` below the onset) to where the edge's database window ends,
+    at least 15 eV long."""
+    start = max(barrier_eV + _BARRIER_GAP_EV, onset_eV - PRE_EDGE_EV)
+    return min(start, window_end_eV - _MIN_WINDOW_EV), window_end_eV

@@ -47,7 +47,7 @@ __all__ = [
 ]
 
 BARN_NM2 = 1e-10
-FIT_RANGES = ("local", "global")
+FIT_RANGES = ("global", "local")
 
 
 def edge_off_axis(edge: Edge, energy: NDArray) -> str | None:
@@ -257,11 +257,12 @@ def fit_edge_model(
         The edges' cross-sections (:func:`cryospec.core.edge_shapes.edge_shape`).
     fit_ranges : {"global", "local"}
         One joint fit over the whole range, or each edge's amount from a fit that ends below
-        the next edge (:mod:`cryospec.core.local_fit`); the background exponent, deviance and
-        overlap amplitudes then come from the fit over the whole range.
+        the next edge (:func:`cryospec.core.local_fit.local_fit_plan`). In pieces, the
+        background exponent is the lowest fit's, the deviance the sum over the fits, and each
+        overlap amplitude from the last fit that holds it.
     barriers_eV : tuple of float
-        With ``fit_ranges="local"``: onsets of edges in the data that were not requested; no
-        range crosses them (:func:`cryospec.core.local_fit.local_fit_plan`).
+        Onsets of edges in the data that were not requested: no range crosses them (the joint
+        fit is cut there, :func:`cryospec.core.local_fit.segment_plan`).
     exponent_from, exponent_low_loss : ndarray (n,) and (m,), optional
         A summed spectrum (and its summed low loss): the same model fitted to it gives the
         background exponent that every pixel then shares (a pooled background shape, for
@@ -290,6 +291,7 @@ def fit_edge_model(
             anchor_windows=anchor_windows,
             exponent_from=exponent_from,
             exponent_low_loss=exponent_low_loss,
+            overlap_cross_section=overlap_cross_section,
         )
     entries = [get_edge(e) for e in edges]
     extra = [get_edge(e) for e in overlaps]
@@ -342,6 +344,7 @@ def fit_edge_model(
             anchor_windows=anchor_windows,
             fit_range_eV=fit_range_eV,
             cross_section=cross_section,
+            overlap_cross_section=overlap_cross_section,
         ).background_exponent[0]
     result = fit_power_law_with_edges(
         n, energy[fit], shapes, anchor, bin_width=bin_width, channels=fit, exponent=exponent

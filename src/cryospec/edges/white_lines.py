@@ -33,14 +33,19 @@ _WHITE_LINE_SHELLS = (
 
 
 def _white_line_subshells(edge: Edge) -> tuple[str, str] | None:
+    return _subshells_of(edge.element, edge.shell)
+
+
+@functools.lru_cache(maxsize=1024)
+def _subshells_of(element: str, shell: str) -> tuple[str, str] | None:
     import xraydb
 
     try:
-        z = int(xraydb.atomic_number(edge.element))
+        z = int(xraydb.atomic_number(element))
     except Exception:  # xraydb raises its own types for a symbol it does not know
         return None
-    for shell, z_lo, z_hi, subshells in _WHITE_LINE_SHELLS:
-        if edge.shell == shell and z_lo <= z <= z_hi:
+    for name, z_lo, z_hi, subshells in _WHITE_LINE_SHELLS:
+        if shell == name and z_lo <= z <= z_hi:
             return subshells
     return None
 

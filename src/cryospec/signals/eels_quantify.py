@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from typing import Any
 
 import numpy as np
 
@@ -171,9 +172,7 @@ class QuantificationMethods:
         near = _near_edge_widths(entries, ll, near_edge_eV)
         overlaps = _overlap_edges(self, [e.name for e in entries], overlap_edges)
         end = energy[-1] if fit_range_eV is None else min(energy[-1], fit_range_eV[1])
-        total = self.data.sum(axis=tuple(range(self.data.ndim - 1)))
-        total = np.asarray(compute_with_progress(total, show_progressbar=show_progressbar))
-        total = total.astype(float) / gain  # one more pass over a lazy cube
+        total, summed_ll = _summed_spectra(self, ll, gain, show_progressbar)
         unrequested = find_unrequested_edges(
             total, energy, entries, near, float(end), tuple(overlaps)
         )
@@ -196,12 +195,9 @@ class QuantificationMethods:
             }
             if background_shape == "pooled":
                 fit_arguments["exponent_from"] = total
-                if ll.data is not None:
-                    summed = ll.data.sum(axis=tuple(range(ll.data.ndim - 1)))
-                    fit_arguments["exponent_low_loss"] = np.asarray(
-                        compute_with_progress(summed, show_progressbar=False), dtype=float
-                    )
+                fit_arguments["exponent_low_loss"] = summed_ll
             fit = _model_fit(self, entries, overlaps, gain, ll, fit_arguments, show_progressbar)
+            fit.summed = _summed_fit(total, summed_ll, ll, fit.edges, overlaps, fit_arguments)
             density, covariance = fit.areal_density, fit.covariance
         else:
             density, covariance = _integration(
@@ -335,12 +331,7 @@ def _model_fit(signal, entries, overlaps, gain, ll, fit_arguments, show_progress
         overlaps=tuple(overlaps),
         **fit_arguments,
     )
-    # the map's summed spectra (the detection test) come from the same pass over the data
-    axes = tuple(range(electrons.ndim - 1))
-    summed_ll = None if ll.data is None else ll.data.sum(axis=axes)
-    packed, total, summed_ll = compute_with_progress(
-        packed, electrons.sum(axis=axes), summed_ll, show_progressbar=show_progressbar
-    )
+    packed = compute_with_progress(packed, show_progressbar=show_progressbar)
     if "Li_K" in names and not overlaps and ll.data is not None:
         _warn_if_m_edges_hide_under_li_k(electrons, ll, fit_arguments)
     elif "Li_K" in names and not overlaps:
@@ -350,9 +341,20 @@ def _model_fit(signal, entries, overlaps, gain, ll, fit_arguments, show_progress
             "no low loss: the check for undeclared Mn/Fe/Co/Ni M2,3 edges under Li K is "
             "skipped (plural scattering of Li K would look like them)"
         )
-    result = EdgeModelResult.unpack(packed, names, tuple(overlaps))
-    result.summed = _summed_fit(total, summed_ll, ll, names, overlaps, fit_arguments)
-    return result
+    return EdgeModelResult.unpack(packed, names, tuple(overlaps))
+
+
+def _summed_spectra(signal, ll, gain: float, show_progressbar) -> tuple[np.ndarray, Any]:
+    """The map's summed core loss in electrons and its summed low loss (None without one), in
+    one pass over the data: the onset test for unrequested edges, the detection fit and the
+    pooled background shape take them (one more pass over a lazy cube than the fit's)."""
+    axes = tuple(range(signal.data.ndim - 1))
+    summed_ll = None if ll.data is None else ll.data.sum(axis=axes)
+    total, summed_ll = compute_with_progress(
+        signal.data.sum(axis=axes), summed_ll, show_progressbar=show_progressbar
+    )
+    total = np.asarray(total, dtype=float) / gain
+    return total, None if summed_ll is None else np.asarray(summed_ll, dtype=float)
 
 
 def _summed_fit(total, summed_ll, ll, names, overlaps, fit_arguments) -> EdgeModelResult:
