@@ -32,13 +32,17 @@ FINE_STRUCTURE = {
     "O_K": ((1.5, 1.2, 0.9), (8.0, 4.0, 0.6), (21.0, 8.0, 0.3)),
 }
 BACKGROUND_REFERENCE_EV = 50.0
+# exspy's hydrogenic code needs an L3 subshell, which its tables give P only as "L23": the
+# Si L3 shape moved to the P L2,3 onset stands in. Its scale is Si's, so "P" areal densities
+# made with it hold for profile positions and widths, not for absolute amounts.
+STAND_INS = {"P_L23": ("Si_L3", 132.0)}
 
 
 @dataclass
 class IndependentData:
     core_loss: object
     low_loss: object
-    areal_density: dict[str, float]
+    areal_density: dict[str, float | np.ndarray]
     electrons_per_pixel: float
     t_over_lambda: float
 
@@ -85,7 +89,9 @@ def exspy_spectrum_image(
     Parameters
     ----------
     areal_density : dict
-        Edge name (exspy's, ``"Li_K"``, ``"N_K"``, ``"O_K"``) -> atoms/nm².
+        Edge name (exspy's, ``"Li_K"``, ``"N_K"``, ``"O_K"``, or ``"P_L23"``, see
+        ``STAND_INS``) -> atoms/nm²: one value
+        for the whole map, or an array broadcast to ``shape`` (gradients).
     electrons_per_pixel : float
         Incident electrons per pixel (the dose).
     background_per_eV : float
@@ -121,20 +127,30 @@ def exspy_spectrum_image(
         auto_add_edges=False,
         GOS="hydrogenic",
     )
+    per_pixel = {}
     for name, density in areal_density.items():
-        edge = EELSCLEdge(name, GOS="hydrogenic")
+        exspy_name, onset = STAND_INS.get(name, (name, None))
+        edge = EELSCLEdge(exspy_name, GOS="hydrogenic")
         model.append(edge)
-        edge.intensity.value = density * 1e-10
-        if not fine_structure:
-            continue
+        if onset is not None:
+            edge.onset_energy.value = onset
+        edge.intensity.value = 1e-10
+        components = [edge.intensity]
         onset = edge.onset_energy.value
         reference = edge.function(np.array([onset + 30.0]))[0]
-        for shift, fwhm, height in FINE_STRUCTURE[name]:
+        for shift, fwhm, height in FINE_STRUCTURE.get(name, ()) if fine_structure else ():
             peak = hs.model.components1D.Gaussian()
             model.append(peak)
             peak.centre.value, peak.sigma.value = onset + shift, fwhm / 2.3548
             peak.A.value = height * reference * fwhm / 2.3548 * np.sqrt(2 * np.pi) / step_eV
+            components.append(peak.A)
+        per_pixel[name] = (np.broadcast_to(np.asarray(density, dtype=float), shape), components)
     model.assign_current_values_to_all()
+    # intensities scale with the areal density of each pixel (values above are per atom/nm²)
+    for density, parameters in per_pixel.values():
+        for parameter in parameters:
+            parameter.map["values"] = parameter.value * density
+            parameter.map["is_set"] = True
     edges = model.as_signal(show_progressbar=False).data
     # HyperSpy's PowerLaw, evaluated apart: as_signal of a convolved EELSModel drops the
     # unconvolved components once an edge is in it (hyperspy 2.x / exspy 0.3)
@@ -157,7 +173,9 @@ def exspy_spectrum_image(
     return IndependentData(
         core_loss=cryo(expected, energy_range_eV[0]),
         low_loss=cryo(ll_expected, ll_energy[0]),
-        areal_density={name.split("_")[0]: float(v) for name, v in areal_density.items()},
+        areal_density={
+            name.split("_")[0]: v if np.ndim(v) else float(v) for name, v in areal_density.items()
+        },
         electrons_per_pixel=electrons_per_pixel,
         t_over_lambda=t_over_lambda,
     )

@@ -180,15 +180,27 @@ def test_profile_command(tmp_path, capsys):
         str(out),
     ]
     assert main(argv) == 0
-    assert "position" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "position" in printed and "chi2/dof" in printed
     document = json.loads((out / "profile.json").read_text(encoding="utf-8"))
+    assert document["model"] == "auto"
+    for element in ("Li", "P", "N", "O"):
+        entry = document[element]
+        # the model chosen, why, and its goodness of fit
+        assert entry["selection"]["chosen"] and entry["selection"]["reason"]
+        assert {"reduced_chi2", "chi2_p_value", "runs_p_value", "passed"} <= set(entry["goodness"])
+        assert entry["status"] in ("ok", "poor fit")
+        if entry.get("position_status") is None:
+            lo, hi = entry["position_ci_nm"]
+            assert lo <= entry["position_nm"] <= hi
+    assert (out / "profile.png").read_bytes()[:4] == b"\x89PNG"
+    erf = [*argv[:-2], "--model", "erf", "--out", str(tmp_path / "e")]
+    assert main(erf) == 0
+    document = json.loads((tmp_path / "e" / "profile.json").read_text(encoding="utf-8"))
     for element in ("Li", "P", "N", "O"):
         entry = document[element]
         for key in ("position_nm", "position_ci_nm", "sigma_nm", "sigma_ci_nm", "width_10_90_nm"):
             assert key in entry, (element, key)
-        lo, hi = entry["position_ci_nm"]
-        assert lo <= entry["position_nm"] <= hi
-    assert (out / "profile.png").read_bytes()[:4] == b"\x89PNG"
     line = [
         "profile",
         str(tmp_path / "cl.hspy"),
@@ -211,6 +223,20 @@ def test_profile_command(tmp_path, capsys):
     document = json.loads((tmp_path / "q" / "profile.json").read_text(encoding="utf-8"))
     assert len(document["O"]["interfaces_nm"]) == 2
     assert document["O"]["thickness_nm"] > 0
+
+
+def test_profile_command_on_a_line_scan(tmp_path, capsys):
+    """A line scan (1-D navigation) is profiled along its one axis."""
+    from cryospec.data import li_lipon
+
+    core_loss, low_loss, _ = li_lipon(shape=(2, 64), seed=4)
+    core_loss.inav[:, 0].save(tmp_path / "line.hspy")
+    low_loss.inav[:, 0].save(tmp_path / "line_ll.hspy")
+    argv = ["profile", str(tmp_path / "line.hspy"), "--low-loss", str(tmp_path / "line_ll.hspy")]
+    argv += ["--edges", "Li_K,P_L23,N_K,O_K", "--auto", "--out", str(tmp_path / "p")]
+    assert main(argv) == 0
+    document = json.loads((tmp_path / "p" / "profile.json").read_text(encoding="utf-8"))
+    assert document["O"]["position_nm"] == pytest.approx(40.0, abs=5.0)
 
 
 def test_profile_command_needs_a_line_or_auto(tmp_path, capsys):

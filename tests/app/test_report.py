@@ -88,6 +88,12 @@ def test_report_pages_index_and_summary(report):
         assert float(rows[name]["P_position_ci_nm_low"]) < position
         assert position < float(rows[name]["P_position_ci_nm_high"])
     assert float(rows["map0"]["interphase_thickness_nm"]) > 0
+    # every fit's goodness of fit and status in the table
+    for name in ("map0", "map1", "map2", "edx3"):
+        assert rows[name]["P_status"] in ("ok", "poor fit")
+        assert rows[name]["P_goodness_passed"] in ("True", "False")
+        assert float(rows[name]["P_goodness_reduced_chi2"]) > 0
+    assert "goodness of fit" in (report / "datasets" / "map0" / "index.html").read_text()
     log = json.loads((report / "run_log.json").read_text())
     assert log["versions"]["hyperspy"] and log["config"]["nmf"]["n_components"] == 3
     assert len(log["input_checksums_sha256"]) == 7  # 3 core + 3 low loss + 1 EDX
@@ -106,7 +112,7 @@ def test_report_numbers_equal_the_python_api(report, inputs):
     results = json.loads((report / "datasets" / "map1" / "results.json").read_text())
     expected = json.loads(json.dumps(result.summary()))
     assert results["quantification"] == expected
-    profile = element_profiles(result, ["P"])["elements"]["P"]
+    profile = element_profiles(result, ["P"], model="auto")["elements"]["P"]
     assert results["profiles"]["elements"]["P"] == json.loads(json.dumps(profile))
     assert results["dose"]["e_per_A2_mean"] == float(np.mean(core_loss.dose_per_pixel().data))
 

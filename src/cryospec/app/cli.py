@@ -137,8 +137,23 @@ def _cmd_profile(args: argparse.Namespace) -> int:
     print(f"wrote {out / 'profile.json'} and {out / 'profile.png'}")
     for element, summary in profiles["elements"].items():
         position, ci = summary.get("position_nm"), summary.get("position_ci_nm")
-        if position is not None and ci:
-            print(f"{element:3} position {position:8.2f} nm  (95 %: {ci[0]:.2f} - {ci[1]:.2f})")
+        model = (summary.get("selection") or {}).get("chosen", summary.get("model"))
+        g = summary.get("goodness") or {}
+        fit_text = (
+            f"{model}, chi2/dof {g['reduced_chi2']:.2f} (p {g['chi2_p_value']:.2g}), "
+            f"runs p {g['runs_p_value']:.2g}: {summary.get('status')}"
+            if g
+            else str(model)
+        )
+        if summary.get("position_status"):
+            print(f"{element:3} {summary['position_status']}  [{fit_text}]")
+        elif position is not None and ci:
+            print(
+                f"{element:3} position {position:8.2f} nm  (95 %: {ci[0]:.2f} - {ci[1]:.2f})"
+                f"  [{fit_text}]"
+            )
+        for note in summary.get("notes", []):
+            print(f"    {note}")
     return 0
 
 
@@ -365,8 +380,9 @@ def _add_profile_command(sub) -> None:
         help="element profiles across an interphase, with gradient fits",
         description="Quantify the edges, take each element's profile (along --line with "
         "--width, or --auto across the interface found in the map) and fit a gradient model; "
-        "write DIR/profile.json (per element: position_nm, position_ci_nm, sigma_nm, "
-        "sigma_ci_nm, width_10_90_nm; multilayer: interfaces_nm, thickness_nm with intervals) "
+        "write DIR/profile.json (per element: the model chosen, position_nm, position_ci_nm, "
+        "sigma_nm, sigma_ci_nm, width_10_90_nm; multilayer: interfaces_nm, thickness_nm with "
+        "intervals; goodness of fit, status and notes on unresolved steps) "
         "and DIR/profile.png.",
     )
     _add_input_arguments(profile)
@@ -374,7 +390,9 @@ def _add_profile_command(sub) -> None:
     profile.add_argument("--width", type=_positive(float), help="line width, calibrated units")
     profile.add_argument("--auto", action="store_true", help="find the interface direction")
     profile.add_argument(
-        "--model", default="erf", choices=("erf", "multilayer", "diffusion", "exponential")
+        "--model",
+        default="auto",
+        choices=("auto", "erf", "multilayer", "diffusion", "exponential"),
     )
     profile.add_argument(
         "--layers",

@@ -149,7 +149,7 @@ def run_demo(
             "gradients": truth.gradients,
         },
         "edge_signal_profiles": profiles,
-        "gradients": {"erf_steps": gradients, "O_multilayer": thickness},
+        "gradients": {"erf_steps": gradients, "Li_multilayer": thickness},
         "quantification": quantification,
         "edx_line_window_counts_mean": {
             m.metadata.Sample.xray_lines[0]: float(m.data.mean()) for m in line_maps
@@ -284,10 +284,12 @@ def _quantification_section(core_loss, low_loss, truth, extent, book: FigureBook
 
 def _gradient_section(quant, book: FigureBook):
     """Atomic-fraction profiles across the interphase, erf fits with intervals, and the
-    interphase thickness from the O profile (multilayer, layers chosen by BIC)."""
+    interphase thickness from the Li profile (multilayer, layers chosen by BIC: Li changes at
+    both boundaries; the O profile's rise into LiPON is spread by the interphase's P and N
+    gradients)."""
     steps = element_profiles(quant, ["P", "N", "O"], quantity="atomic_fraction", n_stripes=1)
     layered = element_profiles(
-        quant, ["O"], quantity="atomic_fraction", model="multilayer", n_layers=None
+        quant, ["Li"], quantity="atomic_fraction", model="multilayer", n_layers=None
     )
     book.add(
         plot_profiles(steps, title="atomic-fraction profiles across the interphase (erf fits)"),
@@ -296,7 +298,7 @@ def _gradient_section(quant, book: FigureBook):
         "with error bars, the fitted error-function steps and their 95 % confidence bands; "
         "dotted: the fitted positions.",
     )
-    return dict(steps["elements"].items()), layered["elements"]["O"]
+    return dict(steps["elements"].items()), layered["elements"]["Li"]
 
 
 def _phase_section(core_loss, low_loss, truth, extent, book: FigureBook) -> dict:

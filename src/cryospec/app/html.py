@@ -184,37 +184,85 @@ def _quantification_section(quant: dict[str, Any], kind: str) -> list[str]:
     return parts
 
 
+def _interfaces(v: dict[str, Any]) -> str:
+    positions = v.get("interfaces_nm")
+    if not positions:
+        return "–"
+    cis = v.get("interfaces_ci_nm") or [None] * len(positions)
+    steps = v.get("steps") or [{}] * len(positions)
+    out = []
+    for value, ci, step in zip(positions, cis, steps, strict=False):
+        text = f"{value:.1f}" + (f" [{ci[0]:.1f}, {ci[1]:.1f}]" if ci and None not in ci else "")
+        if step.get("status", "resolved") != "resolved":
+            text += f" ({step['status']})"
+        out.append(text)
+    return "; ".join(out)
+
+
+def _goodness(v: dict[str, Any]) -> str:
+    g = v.get("goodness")
+    if not g:
+        return "–"
+    verdict = "passed" if g["passed"] else "FAILED"
+    return (
+        f"χ²/dof {g['reduced_chi2']:.2f} (p {g['chi2_p_value']:.2g}), "
+        f"runs p {g['runs_p_value']:.2g}: {verdict}"
+    )
+
+
+def _width(v: dict[str, Any]) -> str:
+    if v.get("width_10_90_upper_limit_nm") is not None:
+        return f"< {v['width_10_90_upper_limit_nm']:.2f} (not resolved)"
+    if v.get("width_status"):
+        return f"not resolved ({v['width_status']})"
+    return _with_interval(v, "width_10_90_nm")
+
+
 def _gradient_section(profiles: dict[str, Any]) -> list[str]:
     if not profiles.get("elements"):
         return []
-    rows = []
+    rows, notes = [], []
     for el, v in profiles["elements"].items():
         if "error" in v:
-            rows.append([el, "fit failed: " + v["error"], "–", "–", "–"])
+            rows.append([el, "fit failed: " + v["error"], *["–"] * 6])
             continue
         length_key = next((k for k in v if k.endswith("length_nm")), None)
+        position = v.get("position_status") or _with_interval(v, "position_nm")
+        model = (v.get("selection") or {}).get("chosen", v.get("model", ""))
         rows.append(
             [
                 el,
-                _with_interval(v, "position_nm"),
-                _with_interval(v, "sigma_nm"),
-                _with_interval(v, "width_10_90_nm"),
+                model,
+                position if v.get("model") != "multilayer" else _interfaces(v),
+                _width(v),
                 _with_interval(v, length_key) if length_key else "–",
+                _with_interval(v, "thickness_nm") if v.get("model") == "multilayer" else "–",
+                _goodness(v),
             ]
         )
+        notes += [f"{el}: {n}" for n in v.get("notes", [])]
+        if v.get("selection"):
+            notes.append(f"{el}: {model} chosen, {v['selection']['reason']}")
     header = [
         "element",
-        "position (nm)",
-        "sigma (nm)",
+        "model",
+        "position / interfaces (nm)",
         "10-90 % width (nm)",
         "diffusion/decay length (nm)",
+        "span of the interfaces (nm)",
+        "goodness of fit",
     ]
     parts = ["<h2>Gradients (95 % intervals)</h2>", _table(header, rows)]
+    if notes:
+        items = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
+        parts.append(f"<p>What to know about these fits:</p><ul>{items}</ul>")
     layer = profiles.get("interphase") or {}
     if layer.get("thickness_nm") is not None:
+        flag = "" if layer.get("status", "ok") == "ok" else " (poor fit: see its notes)"
         parts.append(
             f"<p>Interphase thickness from the {html.escape(layer['element'])} profile "
-            f"(multilayer fit): {_with_interval(layer, 'thickness_nm')} nm.</p>"
+            f"(multilayer fit, {layer.get('n_layers')} interfaces): "
+            f"{_with_interval(layer, 'thickness_nm')} nm{flag}.</p>"
         )
     return parts
 
@@ -337,12 +385,12 @@ def truth_page(summary: dict[str, Any], figures: list[tuple[str, str]]) -> str:
                 ),
             )
         )
-    layered = summary["gradients"]["O_multilayer"]
+    layered = summary["gradients"]["Li_multilayer"]
     if layered.get("thickness_nm") is not None:
         ci = layered["thickness_ci_nm"]
         rows.append(
             (
-                "interphase thickness from the O profile (nm), 95 % interval",
+                "interphase thickness from the Li profile (nm), 95 % interval",
                 f"{layered['thickness_nm']:.1f} [{ci[0]:.1f}, {ci[1]:.1f}]",
                 f"{truth['interphase_thickness_nm']:.1f}",
             )

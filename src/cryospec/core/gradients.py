@@ -11,6 +11,10 @@ Models of a concentration profile ``c(x)`` (``x`` along the depth):
 * ``"exponential"``: ``c1`` for ``x >= x0`` and ``c0 + (c1 - c0) exp(-(x0 - x) / length)``
   below (a decay into the metal).
 
+The reported ``position_nm`` of every single-step model is its half-height point (``x0`` for the
+step; ``x0 - 0.477 L`` and ``x0 - ln 2 length`` for the others, whose ``x0`` is reported as
+``source_nm``), so that positions of different models of one interface agree.
+
 Each can be convolved with a Gaussian probe of standard deviation ``probe_sigma``: for the
 error-function steps exactly (the widths add in quadrature), for the others numerically.
 
@@ -28,7 +32,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import optimize
+from scipy import optimize, special
 
 from cryospec.core.gradient_models import (
     GRADIENT_MODELS,
@@ -39,10 +43,10 @@ from cryospec.core.gradient_models import (
     exponential_decay,
     multilayer_profile,
     parameter_names,
-    plateau_levels,
     start_values,
     unit_step,
 )
+from cryospec.core.gradient_quality import goodness_of_fit, step_verdicts
 
 __all__ = [
     "GRADIENT_MODELS",
@@ -52,7 +56,6 @@ __all__ = [
     "exponential_decay",
     "fit_gradient",
     "multilayer_profile",
-    "select_layers",
     "unit_step",
 ]
 
@@ -101,6 +104,30 @@ class GradientFit:
     covariance: NDArray = field(default=None, repr=False)
     names: tuple[str, ...] = ()
     probe_sigma: float = 0.0
+    goodness: dict[str, Any] = field(default_factory=dict)
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    selection: dict[str, Any] | None = None
+
+    @property
+    def acceptable(self) -> bool:
+        """Converged and passing the goodness-of-fit tests."""
+        return bool(self.converged and self.goodness.get("passed", True))
+
+    def notes(self) -> list[str]:
+        """What a reader of the numbers must know: failed tests, unresolved steps."""
+        out = []
+        if not self.converged:
+            out.append(self.message)
+        if self.goodness and not self.goodness["passed"]:
+            out.append(
+                f"the {self.model} model does not describe the profile ("
+                + "; ".join(self.goodness["failures"])
+                + ")"
+            )
+        for k, step in enumerate(self.steps):
+            prefix = f"step {k + 1}: " if len(self.steps) > 1 else ""
+            out.extend(prefix + note for note in step["notes"])
+        return out
 
     def _vector(self) -> NDArray:
         return np.array([self.parameters[n] for n in self.names])
@@ -153,6 +180,7 @@ class GradientFit:
                 interfaces_nm=d["interfaces_nm"],
                 interfaces_ci_nm=[list(c) for c in ci["interfaces_nm"]],
                 widths_10_90_nm=d["widths_10_90_nm"],
+                widths_10_90_ci_nm=[list(c) for c in ci["widths_10_90_nm"]],
                 thickness_nm=d.get("thickness_nm"),
                 thickness_ci_nm=list(ci["thickness_nm"]) if "thickness_nm" in ci else None,
             )
@@ -160,9 +188,55 @@ class GradientFit:
             key = "diffusion_length_nm" if self.model == "diffusion" else "decay_length_nm"
             out[key] = d[key]
             out[key.replace("_nm", "_ci_nm")] = list(self.intervals["length"])
+            out["source_nm"] = d["source_nm"]
+            out["source_ci_nm"] = list(ci["source_nm"])
         if not self.converged:
             out["message"] = self.message
+        self._add_quality(out)
         return GradientFit._clean(out)
+
+    def _add_quality(self, out: dict[str, Any]) -> None:
+        """Goodness of fit and the verdicts on the steps into ``out``; unresolved numbers are
+        withheld (None) there."""
+        out["status"] = "ok" if self.acceptable else "poor fit"
+        if self.goodness:
+            out["goodness"] = {
+                k: self.goodness[k]
+                for k in ("reduced_chi2", "chi2_p_value", "runs", "runs_p_value", "passed")
+            }
+        if self.selection is not None:
+            out["selection"] = self.selection
+        if self.steps:
+            out["steps"] = [
+                {k: s[k] for k in ("status", "amplitude_significance", "width_status")}
+                for s in self.steps
+            ]
+        first = self.steps[0] if self.steps else None
+        if self.model != "multilayer" and first is not None:
+            if first["status"] != "resolved":
+                status = {
+                    "outside field": "no step within the field",
+                    "not resolved": "position not resolved",
+                }.get(first["status"], "no step")
+                out["position_status"] = status
+                for key in list(out):
+                    if (
+                        key.startswith(
+                            ("position", "source", "sigma", "width", "diffusion", "decay")
+                        )
+                        and key != "position_status"
+                    ):
+                        out[key] = None
+            elif first["width_status"] != "resolved" and self.model == "erf":
+                out["width_status"] = first["width_status"]
+                out["sigma_nm"] = out["sigma_ci_nm"] = None
+                out["width_10_90_nm"] = out["width_10_90_ci_nm"] = None
+                if first["sigma_upper_limit"] is not None:
+                    out["sigma_upper_limit_nm"] = first["sigma_upper_limit"]
+                    out["width_10_90_upper_limit_nm"] = WIDTH_10_90 * first["sigma_upper_limit"]
+        notes = self.notes()
+        if notes:
+            out["notes"] = notes
 
     @staticmethod
     def _clean(value):
@@ -193,6 +267,10 @@ class GradientFit:
                 "bic": self.bic,
                 "converged": self.converged,
                 "message": self.message,
+                "goodness": self.goodness,
+                "steps": self.steps,
+                "selection": self.selection,
+                "notes": self.notes(),
             }
         )
 
@@ -230,8 +308,12 @@ def fit_gradient(
         For non-finite input, non-positive variances, an unknown model, or a profile with too
         few points for the number of parameters.
     """
+    if model == "auto":
+        from cryospec.core.gradient_choice import choose_model
+
+        return choose_model(x, y, variance, probe_sigma=probe_sigma)
     if model not in GRADIENT_MODELS:
-        raise ValueError(f"model must be one of {GRADIENT_MODELS}, got {model!r}")
+        raise ValueError(f"model must be one of {(*GRADIENT_MODELS, 'auto')}, got {model!r}")
     if model != "multilayer":
         n_layers = 1
     if n_layers < 1:
@@ -262,6 +344,14 @@ def fit_gradient(
     for i, name in enumerate(names if intervals else ()):
         bounds_by_name[name] = problem.interval(best, chi2, threshold, i, covariance[i, i])
     derived, derived_ci = _derived(model, n_layers, best, covariance, names)
+    if intervals:
+        _profile_intervals_of_derived(model, n_layers, best, names, bounds_by_name, derived_ci)
+    interval_list = [bounds_by_name[name] for name in names]
+    steps = step_verdicts(
+        model, n_layers, best, covariance, interval_list, lower, upper, (x[0], x[-1]),
+        None if model == "multilayer" else _field_change(model, x, best, covariance, probe_sigma),
+        None if model == "multilayer" else (derived["position_nm"], derived_ci["position_nm"]),
+    )  # fmt: skip
     parameters = {name: float(v) for name, v in zip(names, best, strict=True)}
     n_par = len(names)
     log_like = -0.5 * chi2
@@ -282,7 +372,50 @@ def fit_gradient(
         covariance=covariance,
         names=names,
         probe_sigma=float(probe_sigma),
+        goodness=goodness_of_fit(out.fun, len(names)),
+        steps=steps,
     )
+
+
+def _field_change(model, x, p, covariance, probe_sigma) -> tuple[float, float]:
+    """The model's change from the first to the last position of the profile, and its
+    standard error (delta method)."""
+    ends = np.array([x[0], x[-1]])
+
+    def change(q):
+        values = evaluate_model(model, 1, ends, q, probe_sigma)
+        return float(values[1] - values[0])
+
+    gradient = np.empty(p.size)
+    for i in range(p.size):
+        h = 1e-6 * max(abs(p[i]), 1.0)
+        up, down = p.copy(), p.copy()
+        up[i] += h
+        down[i] -= h
+        gradient[i] = (change(up) - change(down)) / (2 * h)
+    variance = float(gradient @ covariance @ gradient)
+    return change(p), float(np.sqrt(variance)) if np.isfinite(variance) and variance > 0 else 0.0
+
+
+def _profile_intervals_of_derived(model, n_layers, best, names, intervals, derived_ci) -> None:
+    """Positions and widths take their parameters' profile-likelihood intervals (a width's
+    stays positive); the delta method is kept for the thickness."""
+    if model == "erf":
+        lo, hi = intervals["sigma"]
+        derived_ci["sigma_nm"] = (lo, hi)
+        derived_ci["width_10_90_nm"] = (WIDTH_10_90 * lo, WIDTH_10_90 * hi)
+        derived_ci["position_nm"] = intervals["x0"]
+    elif model == "multilayer":
+        order = np.argsort(best[:n_layers])
+        derived_ci["interfaces_nm"] = [intervals[f"x0_{k}"] for k in order]
+        derived_ci["widths_10_90_nm"] = [
+            tuple(WIDTH_10_90 * v for v in intervals[f"sigma_{k}"]) for k in order
+        ]
+        derived_ci["position_nm"] = derived_ci["interfaces_nm"][0]
+    else:
+        key = "diffusion_length_nm" if model == "diffusion" else "decay_length_nm"
+        derived_ci[key] = intervals["length"]
+        derived_ci["source_nm"] = intervals["x0"]
 
 
 def _checked_profile(x, y, variance, model, n_layers, names):
@@ -368,7 +501,11 @@ class _LeastSquares:
             limit = self.lower[i] if direction < 0 else self.upper[i]
 
             def excess(value):
-                return self.solve(best, (i, value), max_nfev=200)[1] - chi2 - threshold
+                try:
+                    rise = self.solve(best, (i, value), max_nfev=200)[1] - chi2 - threshold
+                except ValueError:  # the model overflows there: far beyond the interval
+                    return 1e300
+                return rise if np.isfinite(rise) else 1e300
 
             far = best[i] + direction * max(4.0 * se, 1e-9 * abs(best[i]) + 1e-12)
             far = float(np.clip(far, self.lower[i], self.upper[i])) if np.isfinite(limit) else far
@@ -383,8 +520,16 @@ class _LeastSquares:
                 bounds.append(float(limit) if np.isfinite(limit) else direction * np.inf)
                 continue
             a, b = sorted((best[i], far))
-            bounds.append(float(optimize.brentq(excess, a, b, xtol=1e-6 * (abs(se) + 1e-12))))
+            try:
+                bounds.append(float(optimize.brentq(excess, a, b, xtol=1e-6 * (abs(se) + 1e-12))))
+            except RuntimeError:  # a rugged chi-square: the bracket's far end, conservatively
+                bounds.append(float(far))
         return bounds[0], bounds[1]
+
+
+MIDPOINT_DEPTH = {"diffusion": float(special.erfcinv(0.5)), "exponential": float(np.log(2.0))}
+"""Depth of the half-height point below the source ``x0``, in units of the length: the
+diffusion profile is half way at ``erfc(u) = 1/2``, the decay at ``exp(-u) = 1/2``."""
 
 
 def _derived(model, n_layers, p, cov, names):
@@ -418,6 +563,12 @@ def _derived(model, n_layers, p, cov, names):
         return derived, ci
     derived["position_nm"] = float(p[0])
     ci["position_nm"] = interval(float(p[0]), np.eye(len(p))[0])
+    if model in MIDPOINT_DEPTH:
+        # The position is the half-height point, as for a step; x0 is the source's edge.
+        derived["source_nm"], ci["source_nm"] = derived["position_nm"], ci["position_nm"]
+        gradient = np.eye(len(p))[0] - MIDPOINT_DEPTH[model] * np.eye(len(p))[1]
+        derived["position_nm"] = float(gradient @ p)
+        ci["position_nm"] = interval(derived["position_nm"], gradient)
     if model == "erf":
         derived["sigma_nm"] = float(p[1])
         derived["width_10_90_nm"] = float(WIDTH_10_90 * p[1])
@@ -428,91 +579,3 @@ def _derived(model, n_layers, p, cov, names):
         key = "diffusion_length_nm" if model == "diffusion" else "decay_length_nm"
         ci[key] = interval(float(p[1]), np.eye(len(p))[1])
     return derived, ci
-
-
-def _layers_resolved(fit: GradientFit) -> bool:
-    """True when every layer is thicker than the widths of its two interfaces: two steps closer
-    than that are one step of another shape, and their distance is no thickness."""
-    vector = fit._vector()
-    n = fit.n_layers
-    positions, sigmas = vector[:n], np.abs(vector[n : 2 * n])
-    gaps = np.diff(positions)
-    return bool(np.all(gaps > np.maximum(sigmas[:-1], sigmas[1:])))
-
-
-def _grown_starts(x: NDArray, y: NDArray, previous: GradientFit, n_new: int = 4) -> list:
-    """Starts for one more layer: ``previous``'s interfaces plus one at each of the ``n_new``
-    places where its smoothed residual is largest."""
-    vector = previous._vector()
-    n = previous.n_layers
-    positions, sigmas = list(vector[:n]), list(vector[n : 2 * n])
-    residual = np.convolve(y - previous.evaluate(x), np.ones(5) / 5.0, mode="same")
-    span = float(x[-1] - x[0])
-    starts = []
-    for i in np.argsort(np.abs(residual))[::-1]:
-        if len(starts) == n_new:
-            break
-        if any(abs(x[i] - p) < span / 40 for p in positions) or not x[1] < x[i] < x[-2]:
-            continue
-        new_positions = np.array(sorted([*positions, float(x[i])]))
-        order = np.argsort([*positions, float(x[i])])
-        new_sigmas = np.array([*sigmas, span / 40.0])[order]
-        starts.append(
-            np.concatenate([new_positions, new_sigmas, plateau_levels(x, y, new_positions)])
-        )
-    return starts
-
-
-def select_layers(
-    x: NDArray, y: NDArray, variance: NDArray, max_layers: int = 4, probe_sigma: float = 0.0
-) -> tuple[GradientFit, list[GradientFit]]:
-    """Fit 1..``max_layers`` steps and keep the one with the lowest BIC.
-
-    Returns
-    -------
-    best : GradientFit
-    fits : list of GradientFit
-        Every converged fit, by number of layers (for the comparison table).
-    """
-    fits: list[GradientFit] = []
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(y, dtype=float)
-    for n in range(1, max_layers + 1):
-        if np.size(x) < 3 * n + 1 + 3:
-            break
-        # Several starts, the best kept: the data-driven one, and the (n-1)-layer optimum with
-        # one interface added where its residual is largest (least squares with several steps
-        # has local minima; a missed one would make the layer count depend on noise).
-        starts: list[NDArray | None] = [None]
-        if fits and fits[-1].n_layers == n - 1:
-            starts += _grown_starts(x, y, fits[-1])
-        candidates = []
-        for start in starts:
-            fit = fit_gradient(
-                x,
-                y,
-                variance,
-                model="multilayer",
-                n_layers=n,
-                probe_sigma=probe_sigma,
-                start=start,
-                intervals=False,
-            )
-            if fit.converged and _layers_resolved(fit):
-                candidates.append(fit)
-        if candidates:
-            fits.append(min(candidates, key=lambda f: f.chi2))
-    if not fits:
-        raise ValueError("no multilayer fit converged")
-    chosen = min(fits, key=lambda f: f.bic)
-    # Intervals for the chosen model only, starting from its optimum.
-    best = fit_gradient(
-        x,
-        y,
-        variance,
-        model="multilayer",
-        n_layers=chosen.n_layers,
-        probe_sigma=probe_sigma,
-        start=chosen._vector(),
-    )
-    return best, [best if f is chosen else f for f in fits]

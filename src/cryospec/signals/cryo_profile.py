@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import warnings
+from types import SimpleNamespace
 from typing import Any, ClassVar
 
 import numpy as np
 from hyperspy.signals import Signal1D
 
-from cryospec.core.gradients import GradientFit, fit_gradient, select_layers
+from cryospec.core.gradients import GradientFit, fit_gradient
+from cryospec.core.layer_count import select_layers
 from cryospec.core.profiles import (
     auto_direction,
     line_weights,
@@ -67,8 +70,9 @@ class CryoProfile(Signal1D):
 
         Parameters
         ----------
-        model : {"erf", "multilayer", "diffusion", "exponential"}
-            The model; the step convention is
+        model : {"erf", "multilayer", "diffusion", "exponential", "auto"}
+            The model (``"auto"``: chosen among them by BIC and goodness of fit, see
+            :func:`cryospec.core.gradient_choice.choose_model`); the step convention is
             ``c(x) = c0 + (c1 - c0) * (1 + erf((x - x0) / (sqrt(2) * sigma))) / 2``.
         n_layers : int or None
             Steps of the multilayer model; None chooses 1..``max_layers`` by BIC.
@@ -103,13 +107,33 @@ class CryoProfile(Signal1D):
                     probe_sigma=probe_sigma,
                 )
             fits.append(fit)
+        _warn_about(fits, self.metadata.General.title)
         return ProfileFit(fits, _statistics(fits))
+
+
+def _warn_about(fits: list[GradientFit], title: str) -> None:
+    """One warning for the fits whose numbers must not be read as they stand."""
+    flagged = [(k, f) for k, f in enumerate(fits) if f.notes()]
+    if not flagged:
+        return
+    k, first = flagged[0]
+    where = f"stripe {k}: " if len(fits) > 1 else ""
+    more = f" (and {len(flagged) - 1} more stripes)" if len(flagged) > 1 else ""
+    warnings.warn(
+        f"{title or 'profile'}: {where}" + "; ".join(first.notes()) + more,
+        UserWarning,
+        stacklevel=3,
+    )
 
 
 def _map_arrays(maps, variance):
     data = np.asarray(maps.data, dtype=float)
+    if data.ndim == 1:  # a line scan: a map one row high
+        data = data[None, :]
     if data.ndim != 2:
-        raise ValueError(f"profiles are taken from a 2-D map, got data of shape {data.shape}")
+        raise ValueError(
+            f"profiles are taken from a 2-D map or a line scan, got data of shape {data.shape}"
+        )
     if variance is None:
         stored = maps.metadata.get_item("Signal.Noise_properties.variance", None)
         variance = None if stored is None else getattr(stored, "data", stored)
@@ -125,9 +149,12 @@ def _axes(maps):
         maps.axes_manager.signal_axes
         if maps.axes_manager.signal_dimension == 2
         else (maps.axes_manager.navigation_axes)
-    )
+    ) or maps.axes_manager.signal_axes
+    if len(axes) == 1:  # a line scan: its one axis across, a row of the same pixel size
+        axis = axes[0]
+        return axis, SimpleNamespace(scale=axis.scale, offset=0.0, units=axis.units)
     if len(axes) != 2:
-        raise ValueError("the map needs two axes (x: columns, y: rows)")
+        raise ValueError("the map needs two axes (x: columns, y: rows) or one (a line scan)")
     return axes[0], axes[1]
 
 

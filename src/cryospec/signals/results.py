@@ -182,18 +182,22 @@ class QuantificationResult:
             out["notes"] = list(self.notes)
         if self.fit_health:
             out["fit_health"] = self.fit_health
-        for element in self.areal_density:
-            d = np.asarray(self.areal_density[element].data)
-            f = np.asarray(self.atomic_fraction[element].data)
-            out["elements"][element] = {
-                "areal_density_mean": float(np.nanmean(d)),
-                "areal_density_std": float(np.nanstd(d)),
-                "areal_density_median_standard_error": float(
-                    np.nanmedian(self.areal_density_se[element].data)
-                ),
-                "atomic_fraction_mean": float(np.nanmean(f)),
-                "atomic_fraction_std": float(np.nanstd(f)),
-            }
+        with warnings.catch_warnings():
+            # a map with no defined value (fractions where nothing is detected) gives NaN: the
+            # fit-health warnings of the quantification already say why
+            warnings.simplefilter("ignore", RuntimeWarning)
+            for element in self.areal_density:
+                d = np.asarray(self.areal_density[element].data)
+                f = np.asarray(self.atomic_fraction[element].data)
+                out["elements"][element] = {
+                    "areal_density_mean": float(np.nanmean(d)),
+                    "areal_density_std": float(np.nanstd(d)),
+                    "areal_density_median_standard_error": float(
+                        np.nanmedian(self.areal_density_se[element].data)
+                    ),
+                    "atomic_fraction_mean": float(np.nanmean(f)),
+                    "atomic_fraction_std": float(np.nanstd(f)),
+                }
         return out
 
     def stack(self) -> BaseSignal:

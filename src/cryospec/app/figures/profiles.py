@@ -11,7 +11,7 @@ import numpy as np
 
 from cryospec.signals.cryo_profile import auto_profile, line_profile
 
-__all__ = ["common_direction", "element_profiles", "plot_profiles"]
+__all__ = ["common_direction", "element_profiles", "plot_profiles", "significant_pixels"]
 
 
 def common_direction(maps) -> np.ndarray:
@@ -20,10 +20,33 @@ def common_direction(maps) -> np.ndarray:
     interface along the columns, +y, so that the distance grows with the map's coordinate."""
     from cryospec.core.profiles import auto_direction
 
-    stack = np.stack([np.asarray(m.data, dtype=float) for m in maps])
+    # a line scan is a map one row high
+    stack = np.stack([np.atleast_2d(np.asarray(m.data, dtype=float)) for m in maps])
     direction = auto_direction(stack)
     dominant = int(np.argmax(np.abs(direction)))
     return direction if direction[dominant] > 0 else -direction
+
+
+def significant_pixels(result, threshold: float = 3.0) -> tuple[np.ndarray, str | None]:
+    """Pixels where the quantified elements together carry a significant signal (their summed
+    areal density above ``threshold`` standard errors), and a note on those left out.
+
+    Elsewhere (Li metal quantified without Li K) every atomic fraction is a ratio of noise.
+    """
+    densities = [np.asarray(m.data, dtype=float) for m in result.areal_density.values()]
+    errors = [np.asarray(m.data, dtype=float) for m in result.areal_density_se.values()]
+    total = np.sum(densities, axis=0)
+    se = np.sqrt(np.sum(np.square(errors), axis=0))
+    keep = np.isfinite(total) & (total > threshold * se)
+    left_out = int(np.count_nonzero(~keep))
+    if not left_out:
+        return keep, None
+    elements = "+".join(result.areal_density)
+    return keep, (
+        f"{left_out} of {keep.size} pixels left out of the atomic-fraction profile: the "
+        f"quantified elements ({elements}) carry no significant signal there (summed areal "
+        f"density below {threshold:g} standard errors)"
+    )
 
 
 def element_profiles(
@@ -76,22 +99,34 @@ def element_profiles(
     out: dict[str, Any] = {"elements": {}, "profiles": {}, "fits": {}}
     if line is None and direction is None:
         direction = common_direction([maps[el] for el in maps])
+    keep, mask_note = (
+        significant_pixels(result)
+        if quantity == "atomic_fraction" and hasattr(result, "areal_density")
+        else (None, None)
+    )
     for element in elements:
         if element not in maps:
             raise KeyError(f"no {quantity} map for {element!r}; have {list(maps)}")
         variance = np.asarray(errors[element].data) ** 2
+        source = maps[element]
+        if keep is not None and not keep.all():
+            source = source.deepcopy()
+            source.data = np.where(keep, np.asarray(source.data, dtype=float), np.nan)
+            variance = np.where(keep, variance, np.nan)
         if line is not None:
             if width is None:
                 raise ValueError("a line profile needs a width")
             profile = line_profile(
-                maps[element], line[:2], line[2:], width, variance=variance, n_stripes=n_stripes
+                source, line[:2], line[2:], width, variance=variance, n_stripes=n_stripes
             )
         else:
             profile = auto_profile(
-                maps[element], variance=variance, n_stripes=n_stripes, direction=direction
+                source, variance=variance, n_stripes=n_stripes, direction=direction
             )
         fit = profile.fit_gradient(model=model, n_layers=n_layers, probe_sigma=probe_sigma)
         summary = fit.fit.summary()
+        if mask_note:
+            summary["notes"] = [mask_note, *summary.get("notes", [])]
         if n_stripes > 1:
             summary["stripes"] = fit.statistics
         out["elements"][element] = summary
@@ -118,11 +153,15 @@ def plot_profiles(profiles: dict[str, Any], title: str = ""):
         fine = np.linspace(x[0], x[-1], 400)
         lo, hi = fit.band(fine)
         ax.fill_between(fine, lo, hi, color="C1", alpha=0.3, label="95 % band")
-        ax.plot(fine, fit.evaluate(fine), color="C1", lw=1.5, label=f"{fit.model} fit")
         summary = profiles["elements"][element]
-        position = summary.get("position_nm")
-        if position is not None:
-            ax.axvline(position, color="C1", ls=":", lw=1)
+        label = (summary.get("selection") or {}).get("chosen", fit.model) + " fit"
+        if summary.get("status", "ok") != "ok":
+            label += " (poor fit)"
+        ax.plot(fine, fit.evaluate(fine), color="C1", lw=1.5, label=label)
+        interfaces = summary.get("interfaces_nm") or [summary.get("position_nm")]
+        for position in interfaces:
+            if position is not None:
+                ax.axvline(position, color="C1", ls=":", lw=1)
         ax.set_ylabel(element)
         ax.legend(fontsize=7, loc="best")
     np.atleast_1d(axes)[-1].set_xlabel("distance (nm)")

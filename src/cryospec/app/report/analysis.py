@@ -53,6 +53,15 @@ def _extent(signal) -> list[float] | None:
     return map_extent(axes[0].axis, axes[1].axis)
 
 
+def thickness_element(setting: str, elements: list[str]) -> str:
+    """The element whose multilayer fit gives the interphase thickness: ``"auto"`` takes Li
+    when quantified (its fraction changes at both boundaries, metal | interphase | LiPON),
+    else O; any other value is taken as given ("" : none)."""
+    if setting != "auto":
+        return setting
+    return next((el for el in ("Li", "O") if el in elements), "")
+
+
 def _profiles(result, config: dict[str, Any], elements: list[str]) -> tuple[dict, Any]:
     """Erf (or chosen model) fits per element and the multilayer thickness; numbers + figure."""
     profile = config["profile"]
@@ -67,6 +76,7 @@ def _profiles(result, config: dict[str, Any], elements: list[str]) -> tuple[dict
                 [element],
                 n_stripes=int(profile["stripes"]),
                 model=profile["model"],
+                n_layers=None if profile["model"] == "multilayer" else 1,
                 **where,
             )
         except Exception as exc:  # one element's failed fit must not sink the dataset
@@ -76,7 +86,7 @@ def _profiles(result, config: dict[str, Any], elements: list[str]) -> tuple[dict
         for key in fitted:
             fitted[key][element] = one[key][element]
     thickness = None
-    element = profile["thickness_element"]
+    element = thickness_element(profile["thickness_element"], elements)
     if element and element in elements:
         try:
             layered = element_profiles(

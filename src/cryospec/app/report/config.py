@@ -23,10 +23,12 @@ Example ``report.toml``::
     [profile]
     mode = "auto"                    # or "line" with line = [x0, y0, x1, y1] and width
     quantity = "atomic_fraction"
-    model = "erf"
+    model = "auto"                   # chosen by BIC and goodness of fit; or erf, diffusion,
+                                     # exponential, multilayer (layers chosen by BIC)
     stripes = 1
     elements = ["P", "N", "O"]       # default: every quantified element
-    thickness_element = "O"          # multilayer fit giving the interphase thickness ("" : none)
+    thickness_element = "auto"       # multilayer fit giving the interphase thickness: "auto"
+                                     # takes Li when quantified, else O ("" : none)
 
     [nmf]
     n_components = 4                 # 0: no decomposition
@@ -79,10 +81,10 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "line": None,
         "width": None,
         "quantity": "atomic_fraction",
-        "model": "erf",
+        "model": "auto",
         "stripes": 1,
         "elements": None,
-        "thickness_element": "O",
+        "thickness_element": "auto",
     },
     "nmf": {"n_components": 0, "signal_range": [40.0, 90.0], "references": {}},
     "edx": {"lines": None, "k_factors": None},
@@ -95,7 +97,7 @@ _CHOICES = {
     ("eels", "fit_ranges"): ("global", "local"),
     ("profile", "mode"): ("auto", "line"),
     ("profile", "quantity"): ("atomic_fraction", "areal_density"),
-    ("profile", "model"): ("erf", "diffusion", "exponential"),
+    ("profile", "model"): ("auto", "erf", "diffusion", "exponential", "multilayer"),
 }
 
 

@@ -260,7 +260,10 @@ def summary_row(record: dict[str, Any]) -> dict[str, Any]:
     profiles = results.get("profiles", {})
     for element, values in profiles.get("elements", {}).items():
         for key, value in values.items():
-            if key in ("model", "converged", "stripes"):
+            if key in ("model", "converged", "stripes", "selection", "steps"):
+                continue
+            if key == "notes":
+                row[f"{element}_notes"] = "; ".join(value)
                 continue
             _flatten(f"{element}_{key}", value, row)
     interphase = profiles.get("interphase") or {}
@@ -307,7 +310,8 @@ def _versions() -> dict[str, str]:
 
 
 def _comparison_figure(rows: list[dict[str, Any]], out: Path) -> str | None:
-    """Interface positions with their 95 % intervals, one marker per dataset and element."""
+    """Interface positions with their 95 % intervals, one marker per dataset and element (fits
+    that fail their goodness-of-fit tests and unresolved steps are left out)."""
     import matplotlib.pyplot as plt  # figures are saved and closed: any backend serves
 
     points = []
@@ -315,6 +319,8 @@ def _comparison_figure(rows: list[dict[str, Any]], out: Path) -> str | None:
         for key, value in row.items():
             if key.endswith("_position_nm") and isinstance(value, (int, float)):
                 element = key[: -len("_position_nm")]
+                if row.get(f"{element}_status", "ok") != "ok":
+                    continue  # a failed fit must not set the axes
                 lo = row.get(f"{key[:-3]}_ci_nm_low")
                 hi = row.get(f"{key[:-3]}_ci_nm_high")
                 points.append((i, element, value, lo, hi))
