@@ -375,10 +375,18 @@ def truth_page(summary: dict[str, Any], figures: list[tuple[str, str]]) -> str:
         )
     for element, fit in summary["gradients"]["erf_steps"].items():
         ci = fit.get("position_ci_nm") or [float("nan")] * 2
+        position = (
+            fit.get("position_status", "not resolved")
+            if fit.get("position_nm") is None
+            else f"{fit['position_nm']:.1f} [{ci[0]:.1f}, {ci[1]:.1f}]"
+        )
+        sigma = fit.get("sigma_nm")
+        sigma = fit.get("width_status", "not resolved") if sigma is None else f"{sigma:.1f}"
+        flag = "" if fit.get("status", "ok") == "ok" else f" ({fit['status']})"
         rows.append(
             (
-                f"{element} step position [95 % interval], sigma (nm)",
-                f"{fit['position_nm']:.1f} [{ci[0]:.1f}, {ci[1]:.1f}], {fit['sigma_nm']:.1f}",
+                f"{element} step position [95 % interval], sigma (nm), erf fit{flag}",
+                f"{position}, {sigma}",
                 "{:.1f}, {:.1f}".format(
                     truth["gradients"][element]["erf_position_nm"],
                     truth["gradients"][element]["erf_sigma_nm"],
