@@ -1,8 +1,8 @@
 """The gradient model a profile holds: erf, erfc (diffusion), exponential or 2-4 steps.
 
 :func:`choose_model` fits every candidate, keeps those that pass the goodness-of-fit tests
-(:mod:`.gradient_quality`) and among them the one :func:`.layer_count.parsimonious_choice` takes
-(lowest BIC, fewer parameters on a tie), then computes its intervals; the comparison and the
+(:mod:`.gradient_quality`) and among them the one with the lowest BIC
+(:func:`.layer_count.lowest_bic`), then computes its intervals; the comparison and the
 reason are in ``GradientFit.selection``.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from numpy.typing import NDArray
 
 from cryospec.core.gradients import GradientFit, fit_gradient
-from cryospec.core.layer_count import BIC_TIE, multilayer_candidates, parsimonious_choice
+from cryospec.core.layer_count import lowest_bic, multilayer_candidates
 
 __all__ = ["choose_model", "describe"]
 
@@ -51,22 +51,16 @@ def choose_model(
     ]
     if not fits:
         raise ValueError("no gradient model converged on the profile")
-    chosen = parsimonious_choice(fits)
+    chosen = lowest_bic(fits)
     best = fit_gradient(
         x, y, variance, model=chosen.model, n_layers=chosen.n_layers, probe_sigma=probe_sigma,
         start=chosen._vector(),
     )  # fmt: skip
-    passing = [f for f in fits if f.acceptable]
-    lowest = min(f.bic for f in (passing or fits))
-    if not passing:
-        reason = "no candidate passes the goodness-of-fit tests: the lowest BIC is shown, flagged"
-    elif chosen.bic > lowest:
-        reason = (
-            f"fewest parameters among the models within {BIC_TIE:g} of the lowest BIC "
-            "that pass the goodness-of-fit tests"
-        )
-    else:
+    lowest = chosen.bic
+    if chosen.acceptable:
         reason = "lowest BIC among the models that pass the goodness-of-fit tests"
+    else:
+        reason = "no candidate passes the goodness-of-fit tests: the lowest BIC is shown, flagged"
     best.selection = {
         "chosen": describe(best),
         "criterion": "BIC",

@@ -3,8 +3,8 @@
 Least squares with several steps has local minima; :func:`multilayer_candidates` starts each
 n-layer fit from the data and from the (n-1)-layer optimum with one interface added where its
 residual is largest, and keeps only fits whose layers are resolved (thicker than their
-interfaces' widths) and whose every step is significant. :func:`parsimonious_choice` takes
-among the acceptable fits the fewest parameters within :data:`BIC_TIE` of the lowest BIC.
+interfaces' widths) and whose every step is significant (the guard against interfaces the
+data do not show). :func:`lowest_bic` takes among the acceptable fits the lowest BIC.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 from cryospec.core.gradient_models import plateau_levels
 from cryospec.core.gradients import GradientFit, fit_gradient
 
-__all__ = ["BIC_TIE", "multilayer_candidates", "parsimonious_choice", "select_layers"]
+__all__ = ["lowest_bic", "multilayer_candidates", "select_layers"]
 
 
 def _layers_resolved(fit: GradientFit) -> bool:
@@ -87,24 +87,17 @@ def multilayer_candidates(
     return fits
 
 
-BIC_TIE = 0.0
-"""Models whose BIC lies within this of the lowest are not distinguished by the data (Kass and
-Raftery's "not worth more than a bare mention"): the one with fewer parameters is kept."""
-
-
-def parsimonious_choice(fits: list[GradientFit]) -> GradientFit:
-    """The fit to keep: among those passing the goodness-of-fit tests (all, when none does),
-    the fewest parameters within :data:`BIC_TIE` of the lowest BIC."""
+def lowest_bic(fits: list[GradientFit]) -> GradientFit:
+    """The fit to keep: the lowest BIC among those passing the goodness-of-fit tests (among
+    all, when none does); on an exact tie, the one with fewer parameters."""
     pool = [f for f in fits if f.acceptable] or list(fits)
-    best = min(f.bic for f in pool)
-    tied = [f for f in pool if f.bic <= best + BIC_TIE]
-    return min(tied, key=lambda f: (len(f.names), f.bic))
+    return min(pool, key=lambda f: (f.bic, len(f.names)))
 
 
 def select_layers(
     x: NDArray, y: NDArray, variance: NDArray, max_layers: int = 4, probe_sigma: float = 0.0
 ) -> tuple[GradientFit, list[GradientFit]]:
-    """Fit 1..``max_layers`` steps and keep one by BIC (:func:`parsimonious_choice`).
+    """Fit 1..``max_layers`` steps and keep one by BIC (:func:`lowest_bic`).
 
     Returns
     -------
@@ -115,7 +108,7 @@ def select_layers(
     fits = multilayer_candidates(x, y, variance, max_layers, probe_sigma)
     if not fits:
         raise ValueError("no multilayer fit converged")
-    chosen = parsimonious_choice(fits)
+    chosen = lowest_bic(fits)
     # Intervals for the chosen model only, starting from its optimum.
     best = fit_gradient(
         x,
