@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -458,3 +460,17 @@ def test_a_nan_in_the_fit_range_is_located(li_lipon_small):
     bad.data[2, 5, channel] = np.nan
     with pytest.raises(ValueError, match=r"fit channels: nan at 6[12]\d\.\d eV \(pixel \(2, 5\)"):
         bad.quantify(EDGES, low_loss=low_loss, bin_width=0.0)
+
+
+def test_fractions_of_a_subset_say_among_which_elements(medium):
+    """Atomic fractions of a subset of the edges are fractions among those elements only: the
+    maps' titles and the summary say so."""
+    core_loss, low_loss, _ = medium
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        result = core_loss.quantify(["Li_K", "O_K"], low_loss=low_loss)
+    assert result.summary()["atomic_fraction_among"] == ["Li", "O"]
+    title = result.atomic_fraction["Li"].metadata.General.title
+    assert title.endswith("among Li, O")
+    total = result.atomic_fraction["Li"].data + result.atomic_fraction["O"].data
+    np.testing.assert_allclose(total[np.isfinite(total)], 1.0)

@@ -70,6 +70,7 @@ def _cmd_quantify(args: argparse.Namespace) -> int:
     atomic_write_text(out / "quantification.json", json.dumps(summary, indent=2))
     print(f"wrote {out / 'quantification.hspy'} and {out / 'quantification.json'}")
     health = summary.get("fit_health", {}).get("elements", {})
+    among = ", ".join(summary["atomic_fraction_among"])
     for element, values in summary["elements"].items():
         state = health.get(element, {})
         if state.get("detected") is False:
@@ -82,7 +83,7 @@ def _cmd_quantify(args: argparse.Namespace) -> int:
             f"{element:3} areal density {values['areal_density_mean']:10.1f} ({result.units}), "
             f"median standard error {values['areal_density_median_standard_error']:.3g}, "
             f"spread over the map {values['areal_density_std']:.3g}; atomic fraction "
-            f"{values['atomic_fraction_mean']:.3f}"
+            f"{values['atomic_fraction_mean']:.3f} (among {among})"
         )
     for message in summary.get("fit_health", {}).get("warnings", []):
         if "not detected" not in message:

@@ -476,6 +476,8 @@ def _result(
     signal, method, entries, ll, density, covariance, fit, near, cross_section
 ) -> QuantificationResult:
     elements = [e.element for e in entries]
+    # a fraction is among the quantified elements only: the titles say which they are
+    among = " among " + ", ".join(elements)
     units = ll.units
     fraction, fraction_se = atomic_fractions(density, covariance)
     se = np.sqrt(np.clip(np.diagonal(covariance, axis1=-2, axis2=-1), 0, None))
@@ -501,8 +503,8 @@ def _result(
         units=units,
         areal_density=maps(density, "{} areal density", f"({units})"),
         areal_density_se=maps(se, "{} areal density standard error", f"({units})"),
-        atomic_fraction=maps(fraction, "{} atomic fraction"),
-        atomic_fraction_se=maps(fraction_se, "{} atomic fraction standard error"),
+        atomic_fraction=maps(fraction, "{} atomic fraction" + among),
+        atomic_fraction_se=maps(fraction_se, "{} atomic fraction standard error" + among),
         t_over_lambda=optional(ll.t_over_lambda, "t/lambda (log-ratio)"),
         residual=optional(None if fit is None else fit.reduced_deviance, "Poisson deviance / dof"),
         background_exponent=optional(

@@ -172,7 +172,8 @@ class QuantificationResult:
 
     def summary(self) -> dict[str, Any]:
         """Per element: mean and standard deviation over the map of the areal density and of
-        the atomic fraction, and the median standard error."""
+        the atomic fraction, and the median standard error. The fractions are among the
+        quantified elements only, listed in ``"atomic_fraction_among"``."""
         out: dict[str, Any] = {"method": self.method, "units": self.units, "elements": {}}
         if self.cross_section:
             out["cross_section"] = self.cross_section
@@ -182,6 +183,7 @@ class QuantificationResult:
             out["notes"] = list(self.notes)
         if self.fit_health:
             out["fit_health"] = self.fit_health
+        out["atomic_fraction_among"] = list(self.areal_density)
         with warnings.catch_warnings():
             # a map with no defined value (fractions where nothing is detected) gives NaN: the
             # fit-health warnings of the quantification already say why
