@@ -42,6 +42,21 @@ def test_cliff_lorimer_fractions_and_errors(eds):
     assert np.all(result["atomic_fraction_se"]["P"].data[lipon] > 0)
 
 
+def test_fractions_of_a_subset_of_lines_say_among_which_elements(eds):
+    """EDX fractions of two lines are among O and P only (the map holds N too): the titles and
+    the result say so, and the two fractions sum to one where they are defined."""
+    signal, truth = eds
+    intensities = signal.line_intensities(["O_Ka", "P_Ka"], count_target=200)
+    result = signal.quantify_lines(intensities, truth.k_factors)
+    assert result["atomic_fraction_among"] == ["O", "P"]
+    assert result["atomic_fraction"]["O"].metadata.General.title == ("O atomic fraction among O, P")
+    assert result["atomic_fraction_se"]["P"].metadata.General.title.endswith("among O, P")
+    total = result["atomic_fraction"]["O"].data + result["atomic_fraction"]["P"].data
+    defined = np.isfinite(total)
+    assert defined.any()
+    np.testing.assert_allclose(total[defined], 1.0)
+
+
 def test_delta_method_errors_against_monte_carlo():
     rng = np.random.default_rng(0)
     intensity = np.array([400.0, 900.0])

@@ -168,7 +168,9 @@ class CryoEDSTEMSpectrum(CryoSignalMixin, EDSTEMSpectrum):
         -------
         dict
             ``{"atomic_fraction": {element: map}, "atomic_fraction_se": {element: map}}``
-            (also under the deprecated key ``"atomic_fraction_std"``, for one release);
+            (also under the deprecated key ``"atomic_fraction_std"``, for one release) and
+            ``"atomic_fraction_among"``, the elements the fractions are among (the map titles
+            name them too: ``"O atomic fraction among N, O, P"``);
             NaN where the lines together are not above three standard errors (no quantified
             element present, e.g. Li metal), so that profiles and averages leave those out.
 
@@ -180,6 +182,7 @@ class CryoEDSTEMSpectrum(CryoSignalMixin, EDSTEMSpectrum):
         from exspy.material import elements as exspy_elements
 
         from cryospec.core.edx import cliff_lorimer_atomic
+        from cryospec.signals.maps import fraction_title
 
         lines = list(intensities)
         elements = [line.split("_")[0] for line in lines]
@@ -227,9 +230,11 @@ class CryoEDSTEMSpectrum(CryoSignalMixin, EDSTEMSpectrum):
         out = {"atomic_fraction": {}, "atomic_fraction_se": {}}
         for i, (element, signal) in enumerate(zip(elements, composition, strict=True)):
             signal.data = np.where(undefined, np.nan, signal.data / 100.0)  # exspy: per cent
-            signal.metadata.General.title = f"{element} atomic fraction"
+            signal.metadata.General.title = fraction_title(element, elements)
             error = signal._deepcopy_with_new_data(fraction_std[..., i])
-            error.metadata.General.title = f"{element} atomic fraction standard error"
+            error.metadata.General.title = fraction_title(
+                element, elements, "atomic fraction standard error"
+            )
             signal.metadata.set_item(
                 "Signal.Noise_properties.variance",
                 signal._deepcopy_with_new_data(fraction_std[..., i] ** 2),
@@ -237,6 +242,7 @@ class CryoEDSTEMSpectrum(CryoSignalMixin, EDSTEMSpectrum):
             out["atomic_fraction"][element] = signal
             out["atomic_fraction_se"][element] = error
         out["atomic_fraction_std"] = out["atomic_fraction_se"]  # deprecated spelling
+        out["atomic_fraction_among"] = list(elements)
         return out
 
 

@@ -37,7 +37,7 @@ from cryospec.core.quantify import (
 from cryospec.core.unrequested_edges import find_unrequested_edges
 from cryospec.edges import Edge, get_edge
 from cryospec.signals.eels_background import background_subtracted_sum
-from cryospec.signals.maps import SignalMaps, navigation_map
+from cryospec.signals.maps import SignalMaps, fraction_title, navigation_map
 from cryospec.signals.metadata import microscope_parameters
 from cryospec.signals.quantify_low_loss import LowLoss, read_low_loss
 from cryospec.signals.quantify_provenance import cross_section_record, white_line_notes
@@ -476,8 +476,6 @@ def _result(
     signal, method, entries, ll, density, covariance, fit, near, cross_section
 ) -> QuantificationResult:
     elements = [e.element for e in entries]
-    # a fraction is among the quantified elements only: the titles say which they are
-    among = " among " + ", ".join(elements)
     units = ll.units
     fraction, fraction_se = atomic_fractions(density, covariance)
     se = np.sqrt(np.clip(np.diagonal(covariance, axis1=-2, axis2=-1), 0, None))
@@ -503,8 +501,10 @@ def _result(
         units=units,
         areal_density=maps(density, "{} areal density", f"({units})"),
         areal_density_se=maps(se, "{} areal density standard error", f"({units})"),
-        atomic_fraction=maps(fraction, "{} atomic fraction" + among),
-        atomic_fraction_se=maps(fraction_se, "{} atomic fraction standard error" + among),
+        atomic_fraction=maps(fraction, fraction_title("{}", elements)),
+        atomic_fraction_se=maps(
+            fraction_se, fraction_title("{}", elements, "atomic fraction standard error")
+        ),
         t_over_lambda=optional(ll.t_over_lambda, "t/lambda (log-ratio)"),
         residual=optional(None if fit is None else fit.reduced_deviance, "Poisson deviance / dof"),
         background_exponent=optional(

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from hyperspy.signal import BaseSignal
 
-__all__ = ["SignalMaps", "navigation_map"]
+__all__ = ["SignalMaps", "fraction_title", "navigation_map"]
 
 
 def navigation_map(signal, values, title: str, quantity: str = "") -> BaseSignal:
@@ -27,6 +27,12 @@ def navigation_map(signal, values, title: str, quantity: str = "") -> BaseSignal
     if quantity:
         out.metadata.set_item("Signal.quantity", quantity)
     return out
+
+
+def fraction_title(element: str, among: list[str], what: str = "atomic fraction") -> str:
+    """The title of a fraction map: a fraction is among the quantified elements only, so the
+    title names them, e.g. ``"Li atomic fraction among Li, O"``."""
+    return f"{element} {what} among {', '.join(among)}"
 
 
 class SignalMaps(Mapping):
