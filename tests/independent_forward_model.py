@@ -83,6 +83,8 @@ def exspy_spectrum_image(
     step_eV: float = 0.3,
     microscope: tuple[float, float, float] = (300.0, 20.0, 10.0),
     seed: int = 0,
+    gain: float = 1.0,
+    read_noise: float = 0.0,
 ) -> IndependentData:
     """A core-loss and low-loss spectrum image of uniform composition, from exspy's physics.
 
@@ -97,6 +99,10 @@ def exspy_spectrum_image(
     background_per_eV : float
         Power-law background per incident electron per eV at 50 eV.
     microscope : (beam keV, collection mrad, convergence mrad)
+    gain, read_noise : float
+        A CCD/CMOS-like detector: recorded counts = ``gain`` x Poisson electrons + Gaussian
+        read noise of ``read_noise`` counts per channel with the dark level subtracted (zero
+        mean, so weak channels go negative); ``detector_gain`` is set to ``gain``.
     """
     import exspy
     import hyperspy.api as hs
@@ -161,13 +167,16 @@ def exspy_spectrum_image(
     expected = np.clip(edges + step_eV * background.function(energy), 0.0, None)
 
     def cryo(data, offset):
-        s = cryospec.CryoEELSSpectrum(rng.poisson(data).astype(np.float64))
+        counts = gain * rng.poisson(data).astype(np.float64)
+        if read_noise:
+            counts += rng.normal(0.0, read_noise, counts.shape)
+        s = cryospec.CryoEELSSpectrum(counts)
         axis = s.axes_manager.signal_axes[0]
         axis.offset, axis.scale, axis.units = offset, step_eV, "eV"
         s.set_microscope_parameters(
             beam_energy=beam, collection_angle=beta, convergence_angle=alpha
         )
-        s.set_acquisition_parameters(detector_gain=1.0)
+        s.set_acquisition_parameters(detector_gain=gain)
         return s
 
     return IndependentData(

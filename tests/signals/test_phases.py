@@ -123,5 +123,10 @@ def test_bad_references_and_ranges_are_refused(grains):
         core_loss.phase_maps(refs, signal_range=(10.0, 90.0))
     negative = core_loss.deepcopy()
     negative.data[0, 0, 50] = -3.0
-    with pytest.raises(ValueError, match="non-negative"):
-        negative.phase_maps(refs)
+    with pytest.raises(ValueError, match="negative counts"):
+        negative.phase_maps(refs, negative="raise")
+    # by default they are fitted with the read noise, here estimated from the one negative count
+    with pytest.warns(UserWarning, match="read noise of 3 counts"):
+        shifted = negative.phase_maps(refs)
+    assert shifted.noise["read_noise_counts"] == pytest.approx(3.0)
+    assert np.all(np.isfinite(shifted.fraction["Li"].data))

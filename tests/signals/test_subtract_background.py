@@ -128,9 +128,20 @@ def test_lazy_fit_errors_name_the_problem(low_dose):
     bad = core_loss.deepcopy()
     bad.data[0, 0, bad.axes_manager[-1].value2index(48.0)] = -3.0  # in the Li K window
     with pytest.raises(ValueError, match="negative counts in the background windows"):
-        bad.as_lazy().subtract_background("Li_K").data.compute()
+        bad.as_lazy().subtract_background("Li_K", negative="raise").data.compute()
     clipped = bad.as_lazy().subtract_background("Li_K", negative="clip").data.compute()
     assert np.all(np.isfinite(clipped))
+    # the default fits them with the read noise: a lazy signal is read once, so it is given
+    with pytest.raises(ValueError, match="give read_noise"):
+        bad.as_lazy().subtract_background("Li_K").data.compute()
+    shifted = bad.as_lazy().subtract_background("Li_K", read_noise=3.0)
+    assert shifted.metadata.CryoSpec.Background.read_noise == 3.0
+    assert np.all(np.isfinite(shifted.data.compute()))
+    # in memory, it is estimated from the negative counts, with a warning
+    with pytest.warns(UserWarning, match="read noise of 3 counts"):
+        estimated = bad.subtract_background("Li_K")
+    assert estimated.metadata.CryoSpec.Background.read_noise == pytest.approx(3.0)
+    np.testing.assert_allclose(estimated.data, shifted.data.compute(), rtol=1e-5, atol=1e-6)
 
 
 def test_inplace_and_gain(low_dose):
@@ -196,7 +207,10 @@ def test_nan_and_negative_counts():
     s = _small()
     s.data[0, 0, 40] = -3.0
     with pytest.raises(ValueError, match="negative counts"):
-        s.subtract_background("Li_K")
+        s.subtract_background("Li_K", negative="raise")
+    with pytest.raises(ValueError, match="negative counts"):
+        # the shifted-Poisson fit is a power law by maximum likelihood: not this estimator
+        s.subtract_background("Li_K", estimator="ls")
     out = s.subtract_background("Li_K", negative="clip")
     assert out.metadata.CryoSpec.Background.negative == "clip"
     assert s.data[0, 0, 40] == -3.0  # the input is untouched

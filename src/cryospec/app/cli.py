@@ -56,6 +56,8 @@ def _cmd_quantify(args: argparse.Namespace) -> int:
         count_target=args.count_target,
         cross_section=args.cross_section,
         fit_ranges=args.fit_ranges,
+        negative=args.negative,
+        read_noise=args.read_noise,
     )
     out = args.out
     maps = result.stack()
@@ -352,6 +354,20 @@ def _add_quantify_command(sub) -> None:
     )
     quantify.add_argument(
         "--count-target", type=_positive(float), help="dose-aware background target"
+    )
+    quantify.add_argument(
+        "--negative",
+        choices=("shift", "clip", "raise"),
+        default="shift",
+        help="negative counts (a dark-subtracted detector): fitted with the read noise as "
+        "shifted Poisson (the default), set to 0 (biased), or an error",
+    )
+    quantify.add_argument(
+        "--read-noise",
+        type=_positive(float, zero=True),
+        metavar="COUNTS",
+        help="read-noise standard deviation per channel, in counts (default: estimated from "
+        "the negative counts, with a warning)",
     )
     quantify.add_argument("--beam-energy", type=_positive(float), help="keV, if the file lacks it")
     quantify.add_argument(

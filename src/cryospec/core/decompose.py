@@ -51,6 +51,50 @@ def kl_nmf(
     return w, model.components_
 
 
+def kl_nmf_shifted(
+    x: NDArray,
+    n_components: int,
+    offset: float,
+    max_iter: int = 500,
+    random_state: int = 0,
+    tol: float = 1e-6,
+) -> tuple[NDArray, NDArray]:
+    """KL-NMF of counts that carry Gaussian read noise (negative values allowed).
+
+    The shifted-Poisson model: ``x + offset`` is Poisson with mean ``W H + offset``, where
+    ``offset`` is the read-noise variance in the units of ``x`` (values still below zero after
+    the shift count as 0). Started from :func:`kl_nmf` of ``max(x, 0)`` (a few iterations), then
+    multiplicative updates of the shifted Kullback-Leibler loss, stopped when the deviance
+    changes by less than ``tol`` of itself over 10 iterations.
+    """
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    x = np.asarray(x, dtype=float)
+    if not np.all(np.isfinite(x)):
+        raise ValueError("the data hold NaN or inf values")
+    if not (np.isfinite(offset) and offset >= 0):
+        raise ValueError(f"offset must be finite and >= 0, got {offset!r}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        w, h = kl_nmf(np.maximum(x, 0.0), n_components, max_iter=30, random_state=random_state)
+    shifted = np.maximum(x + offset, 0.0)
+    floor = 1e-12
+    previous = np.inf
+    for step in range(max_iter):
+        ratio = shifted / (w @ h + offset + floor)
+        h *= (w.T @ ratio) / (w.sum(axis=0)[:, None] + floor)
+        ratio = shifted / (w @ h + offset + floor)
+        w *= (ratio @ h.T) / (h.sum(axis=1)[None, :] + floor)
+        if step % 10 == 9:
+            current = poisson_deviance_total(shifted, w, h, offset)
+            if abs(previous - current) <= tol * abs(current):
+                break
+            previous = current
+    return w, h
+
+
 def kl_nmf_blocks(
     blocks, n_components: int, n_epochs: int = 20, random_state: int = 0
 ) -> tuple[list[NDArray], NDArray]:
@@ -85,9 +129,10 @@ def kl_nmf_blocks(
     return loadings, model.components_
 
 
-def poisson_deviance_total(x: NDArray, w: NDArray, h: NDArray) -> float:
-    """Total Poisson deviance ``2 sum(x ln(x / m) - (x - m))`` of the reconstruction ``m = W H``."""
-    m = np.maximum(w @ h, 1e-12)
+def poisson_deviance_total(x: NDArray, w: NDArray, h: NDArray, offset: float = 0.0) -> float:
+    """Total Poisson deviance ``2 sum(x ln(x / m) - (x - m))`` of the reconstruction
+    ``m = W H + offset`` (``x`` already shifted by ``offset``, see :func:`kl_nmf_shifted`)."""
+    m = np.maximum(w @ h + offset, 1e-12)
     x = np.asarray(x, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         term = np.where(x > 0, x * np.log(x / m), 0.0)

@@ -84,6 +84,7 @@ def fit_phases(
     background_end_eV: float,
     low_loss: NDArray | None = None,
     low_loss_energy: NDArray | None = None,
+    read_noise: float = 0.0,
 ) -> PhaseFit:
     """Fit power law + non-negative references to every pixel (Poisson ML).
 
@@ -101,6 +102,10 @@ def fit_phases(
         The channels below it hold only background (they start the power law).
     low_loss, low_loss_energy : ndarray (..., m), (m,), optional
         Low-loss spectra, same dispersion: the references are plurally scattered per pixel.
+    read_noise : float
+        Read noise per channel in electrons: above 0, negative counts of a dark-subtracted
+        detector are fitted as shifted Poisson
+        (:func:`cryospec.core.poisson_fit.fit_power_law_with_edges`).
 
     Returns
     -------
@@ -112,10 +117,15 @@ def fit_phases(
     _check_references(refs, e.size)
     if len(names) != refs.shape[0]:
         raise ValueError(f"{refs.shape[0]} references but {len(names)} names")
-    check_counts(n, "counts must be finite and non-negative (fit raw counts)")
+    check_counts(
+        n,
+        "counts must be finite and non-negative (fit raw counts, or give the read noise of "
+        "a dark-subtracted detector)",
+        allow_negative=read_noise > 0,
+    )
     anchor = e < background_end_eV
     shapes = reference_shapes(refs, e, low_loss, low_loss_energy)
-    fit = fit_power_law_with_edges(n, e, shapes, anchor)
+    fit = fit_power_law_with_edges(n, e, shapes, anchor, read_noise=read_noise)
     amount = fit.params[..., 2:]
     cov = fit.covariance[..., 2:, 2:]
     amount_se = np.sqrt(np.clip(np.diagonal(cov, axis1=-2, axis2=-1), 0.0, None))

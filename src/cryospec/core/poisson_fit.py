@@ -27,6 +27,7 @@ from numpy.typing import NDArray
 
 from cryospec.core.background import (
     SHAPE_BOUNDS,
+    BackgroundFit,
     _fit_loglinear_ml,
     _invert,
     default_reference_eV,
@@ -39,6 +40,7 @@ _INVALID_COUNTS = "counts must be finite and >= 0 in the fit channels"
 __all__ = [
     "PowerLawEdgesFit",
     "channel_bins",
+    "fit_power_law_read_noise",
     "fit_power_law_with_edges",
 ]
 
@@ -85,14 +87,15 @@ class PowerLawEdgesFit:
         return np.einsum("...k,...kl,...l->...", grad, self.covariance, grad)
 
 
-def _nn_poisson_newton(counts, basis, coef, steps):
-    """Projected Newton steps on the Poisson likelihood of ``basis @ coef``, coef >= 0."""
+def _nn_poisson_newton(counts, basis, coef, steps, offset=0.0):
+    """Projected Newton steps on the Poisson likelihood of ``basis @ coef (+ offset)``, coef >= 0
+    (``counts`` already shifted by the read-noise offset, see :func:`fit_power_law_with_edges`)."""
     k = basis.shape[-1]
     eye = np.eye(k)
     floor = 1e-6
     basis_t = np.swapaxes(basis, -1, -2)
     for _ in range(steps):
-        mu = np.maximum((basis @ coef[..., None])[..., 0], floor)
+        mu = np.maximum((basis @ coef[..., None])[..., 0], floor) + offset
         grad = ((counts / mu - 1.0)[..., None, :] @ basis)[..., 0, :]
         hess = (basis_t * (counts / mu**2)[..., None, :]) @ basis
         free = (coef > 0) | (grad > 0)
@@ -121,16 +124,17 @@ def channel_bins(energy: NDArray, relative_width: float) -> NDArray:
     return np.asarray(starts)
 
 
-def _scoring_terms(p, counts, shapes, power_sums):
+def _scoring_terms(p, counts, shapes, power_sums, offset=0.0):
     """Model, score and Fisher information of power law + edges for pixels ``p`` (m, k).
 
     ``shapes`` is (nb, J) when every pixel shares the edge shapes (the Fisher blocks are then
-    matrix products over all pixels at once) or (m, nb, J).
+    matrix products over all pixels at once) or (m, nb, J). ``offset`` (nb,) is the read-noise
+    shift of the model (``counts`` carry it already); the returned model includes it.
     """
     g, xg = power_sums(p[:, 1])
     slope = -p[:, :1] * xg  # d mu / d r
     if shapes.ndim == 2:
-        mu = np.maximum(p[:, :1] * g + p[:, 2:] @ shapes.T, 1e-6)
+        mu = np.maximum(p[:, :1] * g + p[:, 2:] @ shapes.T, 1e-6) + offset
         w = 1.0 / mu
         resid = counts * w - 1.0
         j = shapes.shape[-1]
@@ -150,28 +154,33 @@ def _scoring_terms(p, counts, shapes, power_sums):
         )
         return mu, score, fisher
     jac = np.concatenate([g[:, :, None], slope[:, :, None], shapes], -1)
-    mu = np.maximum(p[:, 0, None] * g + (shapes @ p[:, 2:, None])[..., 0], 1e-6)
+    mu = np.maximum(p[:, 0, None] * g + (shapes @ p[:, 2:, None])[..., 0], 1e-6) + offset
     score = ((counts / mu - 1.0)[:, None, :] @ jac)[:, 0, :]
     fisher = (np.swapaxes(jac, -1, -2) * (1.0 / mu)[:, None, :]) @ jac
     return mu, score, fisher
 
 
-def _check_fit_counts(n: NDArray, index: NDArray | None) -> None:
-    """Counts of the fit channels (all of ``n``, or the channels ``index`` of it) finite, >= 0."""
+def _check_fit_counts(n: NDArray, index: NDArray | None, allow_negative: bool = False) -> None:
+    """Counts of the fit channels (all of ``n``, or the channels ``index`` of it) finite, >= 0
+    (finite only with ``allow_negative``)."""
     if index is None:
-        check_counts(n, _INVALID_COUNTS)
+        check_counts(n, _INVALID_COUNTS, allow_negative=allow_negative)
         return
     # the fit channels form a few runs: check those slices (views, no copy)
     breaks = np.flatnonzero(np.diff(index) > 1)
     for a, b in zip(np.r_[0, breaks + 1], np.r_[breaks, index.size - 1], strict=True):
-        check_counts(n[..., index[a] : index[b] + 1], _INVALID_COUNTS)
+        check_counts(
+            n[..., index[a] : index[b] + 1], _INVALID_COUNTS, allow_negative=allow_negative
+        )
 
 
-def _first_bad_channel(n: NDArray, energy: NDArray, index: NDArray | None) -> str:
+def _first_bad_channel(
+    n: NDArray, energy: NDArray, index: NDArray | None, allow_negative: bool = False
+) -> str:
     """Where the first NaN, infinite or negative count of the fit channels lies (only called
     once the check has failed)."""
     fit = np.asarray(n if index is None else n[..., index], dtype=float)
-    bad = ~np.isfinite(fit) | (fit < 0)
+    bad = ~np.isfinite(fit) | ((fit < 0) & (not allow_negative))
     pixel = np.unravel_index(int(np.argmax(bad.reshape(-1, bad.shape[-1]).any(-1))), bad.shape[:-1])
     channel = int(np.argmax(bad[pixel]))
     value = fit[pixel][channel]
@@ -199,7 +208,7 @@ class _BinnedPowerLaw:
         return (self.weight * g).sum(-2), (self.weight * self.nodes * g).sum(-2)
 
 
-def _fixed_exponent_fit(nb, sb, power_sums, coef, exponent, ref) -> PowerLawEdgesFit:
+def _fixed_exponent_fit(nb, sb, power_sums, coef, exponent, ref, offset) -> PowerLawEdgesFit:
     """The fit with the exponent ``r`` given (pooled from more counts than a pixel holds): the
     model is linear in ``A`` and the ``c_j``, fitted by projected Newton steps; their
     covariance is the inverse Fisher information without ``r``."""
@@ -208,9 +217,9 @@ def _fixed_exponent_fit(nb, sb, power_sums, coef, exponent, ref) -> PowerLawEdge
     g = power_sums(r)[0]
     n_edges = sb.shape[-1]
     basis = np.concatenate([g[..., None], np.broadcast_to(sb, (*g.shape, n_edges))], axis=-1)
-    coef = _nn_poisson_newton(nb, basis, coef, steps=25)
+    coef = _nn_poisson_newton(nb, basis, coef, steps=25, offset=offset)
     params = np.concatenate([coef[..., :1], r[..., None], coef[..., 1:]], axis=-1)
-    mu = np.maximum((basis @ coef[..., None])[..., 0], 1e-6)
+    mu = np.maximum((basis @ coef[..., None])[..., 0], 1e-6) + offset
     info = (np.swapaxes(basis, -1, -2) * (1.0 / mu)[..., None, :]) @ basis
     covariance = np.zeros((*nav, n_edges + 2, n_edges + 2))
     keep = np.r_[0, np.arange(2, n_edges + 2)]
@@ -218,11 +227,10 @@ def _fixed_exponent_fit(nb, sb, power_sums, coef, exponent, ref) -> PowerLawEdge
     result = PowerLawEdgesFit(ref, params, covariance, np.zeros(()), 0, np.ones((), bool))
     result.deviance = poisson_deviance(nb, mu)
     result.dof = mu.shape[-1] - (n_edges + 1)
-    result.converged = nb.sum(-1) > 0
     return result
 
 
-def _fisher_scoring(params, counts, shapes, power_sums, max_steps: int) -> None:
+def _fisher_scoring(params, counts, shapes, power_sums, max_steps: int, offset=0.0) -> None:
     """Fisher scoring of ``params`` (m, k) in place, the pixels not yet converged only (an
     active set), ``A`` and ``c_j`` kept >= 0 and ``r`` within its bounds."""
     k = params.shape[-1]
@@ -234,7 +242,7 @@ def _fisher_scoring(params, counts, shapes, power_sums, max_steps: int) -> None:
     for _ in range(max_steps):
         p, counts_b = params[active], counts[active]
         shapes_b = shapes if common else shapes[active]
-        _, score, fisher = _scoring_terms(p, counts_b, shapes_b, power_sums)
+        _, score, fisher = _scoring_terms(p, counts_b, shapes_b, power_sums, offset)
         free = ~linear | (p > 0) | (score > 0)
         fisher = fisher * free[:, :, None] * free[:, None, :] + eye * ~free[:, None, :]
         scale = np.trace(fisher, axis1=-2, axis2=-1)[:, None, None] + 1e-300
@@ -262,6 +270,7 @@ def fit_power_law_with_edges(
     max_steps: int = 40,
     channels: NDArray | None = None,
     exponent: NDArray | float | None = None,
+    read_noise: float = 0.0,
 ) -> PowerLawEdgesFit:
     """Poisson-ML fit of a power law plus edge shapes, every pixel at once.
 
@@ -294,6 +303,13 @@ def fit_power_law_with_edges(
     exponent : float or ndarray (...), optional
         A given exponent ``r`` (pooled from more counts than a pixel holds): only ``A`` and the
         ``c_j`` are fitted, and the covariance has zeros in the row and column of ``r``.
+    read_noise : float
+        Standard deviation of the detector's read noise per channel, in electrons. Above 0 the
+        counts of a dark-subtracted detector (Poisson plus Gaussian read noise, so some are
+        negative) are fitted by the shifted-Poisson approximation: ``counts + read_noise**2``
+        is Poisson with mean ``model + read_noise**2`` (same mean and variance); a bin still
+        below zero after the shift counts as 0. The deviance and the covariance are those of
+        the shifted model.
     """
     n = np.asarray(counts)
     if n.dtype != np.float32:  # float32 counts are kept as they come: binning sums in float64
@@ -306,12 +322,14 @@ def fit_power_law_with_edges(
             raise ValueError("channels must mark as many channels as energy holds")
         if bin_width <= 0:
             n, channels = n[..., index], None
+    if not (np.isfinite(read_noise) and read_noise >= 0):
+        raise ValueError(f"read_noise must be finite and >= 0, got {read_noise!r}")
     try:
-        _check_fit_counts(n, index if channels is not None else None)
+        _check_fit_counts(n, index if channels is not None else None, read_noise > 0)
     except ValueError as exc:
-        where = _first_bad_channel(n, e, index if channels is not None else None)
+        where = _first_bad_channel(n, e, index if channels is not None else None, read_noise > 0)
         raise ValueError(f"{exc}: {where}") from None
-    if anchor.sum() < 5 or (~anchor).sum() < 5:
+    if anchor.sum() < 5 or (np.shape(shapes)[-1] and (~anchor).sum() < 5):
         raise ValueError(
             "the fit needs at least 5 channels below the preceding edges and 5 between them "
             "and the target edge"
@@ -341,6 +359,12 @@ def fit_power_law_with_edges(
             else np.add.reduceat(n, starts, axis=-1, dtype=np.float64)
         )
         anchor_counts = n[..., anchor].astype(np.float64)
+    members = np.ones(e.size) if starts is None else np.add.reduceat(np.ones(e.size), starts)
+    offset = read_noise**2 * members
+    raw_total = nb.sum(-1)
+    if read_noise > 0:
+        nb = np.maximum(nb + offset, 0.0)
+        anchor_counts = np.maximum(anchor_counts, 0.0)  # the starting power law only
     sb = binned(shapes, axis=-2)
     power_sums = _BinnedPowerLaw(x, starts)
     # Start: the power law from the anchor window alone, the edges from linear steps.
@@ -349,10 +373,12 @@ def fit_power_law_with_edges(
     coef = np.concatenate([amp[..., None], np.full((*amp.shape, n_edges), 1e-3)], axis=-1)
     g0 = power_sums(r)[0]
     basis = np.concatenate([g0[..., None], np.broadcast_to(sb, (*g0.shape, n_edges))], axis=-1)
-    coef = _nn_poisson_newton(nb, basis, coef, steps=2)
+    coef = _nn_poisson_newton(nb, basis, coef, steps=2, offset=offset)
     params = np.concatenate([coef[..., :1], r[..., None], coef[..., 1:]], axis=-1)
     if exponent is not None:
-        return _fixed_exponent_fit(nb, sb, power_sums, coef, exponent, ref)
+        fixed = _fixed_exponent_fit(nb, sb, power_sums, coef, exponent, ref, offset)
+        fixed.converged = raw_total > 0
+        return fixed
     # Fisher scoring on the pixels not yet converged (an active set): most settle in a few
     # steps, and the rest no longer cost the others their time.
     nav = params.shape[:-1]
@@ -360,14 +386,58 @@ def fit_power_law_with_edges(
     flat_nb = nb.reshape(-1, nb.shape[-1])
     common = sb.ndim == 2  # one set of edge shapes for every pixel (no low loss)
     flat_sb = sb if common else sb.reshape(-1, *sb.shape[-2:])
-    _fisher_scoring(flat_params, flat_nb, flat_sb, power_sums, max_steps)
+    _fisher_scoring(flat_params, flat_nb, flat_sb, power_sums, max_steps, offset)
     params = flat_params.reshape(*nav, k)
     result = PowerLawEdgesFit(ref, params, np.zeros(()), np.zeros(()), 0, np.ones((), bool))
-    mu, _, info = _scoring_terms(flat_params, flat_nb, flat_sb, power_sums)
+    mu, _, info = _scoring_terms(flat_params, flat_nb, flat_sb, power_sums, offset)
     mu, info = mu.reshape(*nav, -1), info.reshape(*nav, k, k)
     result.covariance = _invert(info)
     result.deviance = poisson_deviance(nb, mu)
     result.dof = mu.shape[-1] - k
     r = params[..., 1]
-    result.converged = (nb.sum(-1) > 0) & (r > SHAPE_BOUNDS[0]) & (r < SHAPE_BOUNDS[1])
+    result.converged = (raw_total > 0) & (r > SHAPE_BOUNDS[0]) & (r < SHAPE_BOUNDS[1])
     return result
+
+
+def fit_power_law_read_noise(
+    counts: NDArray, energy: NDArray, read_noise: float, reference_eV: float | None = None
+) -> BackgroundFit:
+    """A power law fitted to background windows whose counts carry Gaussian read noise.
+
+    The shifted-Poisson fit of :func:`fit_power_law_with_edges` (no edge shapes), returned in
+    the parametrisation of :func:`cryospec.core.background.fit_background` (log amplitude at
+    ``reference_eV``, exponent) so that the subtraction code takes either.
+
+    Parameters
+    ----------
+    counts : ndarray (..., n)
+        Electron counts of the window channels (finite; negative ones allowed).
+    energy : ndarray (n,)
+        Their energies.
+    read_noise : float
+        Read-noise standard deviation per channel, in electrons.
+    reference_eV : float, optional
+        ``E_ref`` (default: the geometric mean of ``energy``).
+    """
+    e = np.asarray(energy, dtype=float)
+    shapes = np.zeros((e.size, 0))
+    fit = fit_power_law_with_edges(
+        counts,
+        e,
+        shapes,
+        np.ones(e.size, dtype=bool),
+        reference_eV=reference_eV,
+        read_noise=read_noise,
+    )
+    amp = fit.params[..., 0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        params = np.stack([np.log(amp), fit.params[..., 1]], axis=-1)
+        # d(log A) = dA / A
+        jac = np.zeros((*amp.shape, 2, 2))
+        jac[..., 0, 0] = 1.0 / amp
+        jac[..., 1, 1] = 1.0
+        covariance = jac @ fit.covariance @ np.swapaxes(jac, -1, -2)
+    return BackgroundFit(
+        "power_law", fit.reference_eV, (), params, covariance, fit.deviance, fit.dof,
+        fit.converged,
+    )  # fmt: skip

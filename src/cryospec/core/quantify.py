@@ -224,6 +224,8 @@ def fit_edge_model(
     exponent_from: NDArray | None = None,
     exponent_low_loss: NDArray | None = None,
     overlap_cross_section: str | None = None,
+    read_noise: float = 0.0,
+    exponent_read_noise: float = 0.0,
 ) -> EdgeModelResult:
     """Fit background and edges together on every pixel; return areal densities.
 
@@ -269,6 +271,10 @@ def fit_edge_model(
         pixels whose counts cannot fix it).
     overlap_cross_section : str, optional
         The nuisance edges' cross-sections (default: ``cross_section``).
+    read_noise, exponent_read_noise : float
+        The read noise per channel in electrons of ``electrons`` and of ``exponent_from``:
+        negative counts of a dark-subtracted detector are fitted as shifted Poisson
+        (:func:`cryospec.core.poisson_fit.fit_power_law_with_edges`).
     """
     if fit_ranges not in FIT_RANGES:
         raise ValueError(f"fit_ranges must be one of {FIT_RANGES}, got {fit_ranges!r}")
@@ -292,6 +298,8 @@ def fit_edge_model(
             exponent_from=exponent_from,
             exponent_low_loss=exponent_low_loss,
             overlap_cross_section=overlap_cross_section,
+            read_noise=read_noise,
+            exponent_read_noise=exponent_read_noise,
         )
     entries = [get_edge(e) for e in edges]
     extra = [get_edge(e) for e in overlaps]
@@ -345,9 +353,17 @@ def fit_edge_model(
             fit_range_eV=fit_range_eV,
             cross_section=cross_section,
             overlap_cross_section=overlap_cross_section,
+            read_noise=exponent_read_noise,
         ).background_exponent[0]
     result = fit_power_law_with_edges(
-        n, energy[fit], shapes, anchor, bin_width=bin_width, channels=fit, exponent=exponent
+        n,
+        energy[fit],
+        shapes,
+        anchor,
+        bin_width=bin_width,
+        channels=fit,
+        exponent=exponent,
+        read_noise=read_noise,
     )
     j = len(names)
     scale = np.asarray(incident, dtype=float)[..., None] * step * BARN_NM2
@@ -503,6 +519,7 @@ def m23_deviance_drop(
     anchor_windows: list[tuple[float, float]] | None = None,
     bin_width: float = 0.04,
     cross_section: str = DEFAULT_CROSS_SECTION,
+    read_noise: float = 0.0,
 ) -> float:
     """Mean drop of the Poisson deviance when the M2,3 edges of Mn, Fe, Co and Ni join Li K.
 
@@ -524,6 +541,7 @@ def m23_deviance_drop(
         # a detector, calibrated on the empirical M2,3 shapes (delayed maxima 5 eV above each
         # onset): with the computed ones the test loses its power on the real NMC spectrum
         "overlap_cross_section": "hydrogenic",
+        "read_noise": read_noise,
     }
     alone = fit_edge_model(electrons, energy, ["Li_K"], **arguments)
     metals = fit_edge_model(

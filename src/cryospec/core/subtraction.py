@@ -17,7 +17,7 @@ from cryospec.core.background import (
     window_sum_variance,
 )
 from cryospec.core.edge_shapes import DEFAULT_CROSS_SECTION, edge_shapes
-from cryospec.core.poisson_fit import PowerLawEdgesFit
+from cryospec.core.poisson_fit import PowerLawEdgesFit, fit_power_law_read_noise
 
 __all__ = [
     "EdgeTailBackground",
@@ -136,24 +136,42 @@ def variance_block(
     return out
 
 
-def window_electrons(window: np.ndarray, gain: float, windows, negative: str) -> np.ndarray:
-    """Checked window counts, in electrons (NaN/inf refused; negatives refused or clipped)."""
+def window_electrons(
+    window: np.ndarray, gain: float, windows, negative: str, read_noise: float = 0.0
+) -> np.ndarray:
+    """Checked window counts, in electrons (NaN/inf refused; negatives refused, clipped, or
+    kept for the shifted-Poisson fit when ``negative="shift"`` and a ``read_noise`` is known)."""
     if not np.all(np.isfinite(window)):
         bad = int((~np.isfinite(window)).sum())
         raise ValueError(f"{bad} NaN or inf values in the background windows {windows}")
     if np.any(window < 0):
+        found = f"{int((window < 0).sum())} negative counts in the background windows"
         if negative == "raise":
             raise ValueError(
-                f"{int((window < 0).sum())} negative counts in the background windows (a "
-                "dark-subtracted detector?). Poisson fitting needs counts >= 0: pass "
-                "negative='clip' to fit max(counts, 0), or correct the dark offset first"
+                f"{found} (a dark-subtracted detector?): pass negative='shift' to fit them "
+                "with the read noise, negative='clip' to fit max(counts, 0), or correct the "
+                "dark offset first"
             )
-        window = np.clip(window, 0, None)
+        if negative == "shift" and not read_noise > 0:
+            raise ValueError(
+                f"{found}: negative='shift' fits them with the detector's read noise, with "
+                "the power-law maximum-likelihood background; give read_noise= (counts) or "
+                "set_noise_model(read_noise=...) (a lazy signal is read once, so it cannot "
+                "be estimated from them first), or pass negative='clip'"
+            )
+        if negative == "clip":
+            window = np.clip(window, 0, None)
     return window / gain
 
 
 def fit_window_block(block, *, mask, energy, gain, model, estimator, exponents, ref, check):
     electrons = window_electrons(np.asarray(block[..., mask], dtype=float), gain, **check)
-    fit = fit_background(electrons, energy, model, estimator, exponents=exponents, reference_eV=ref)
+    read_noise = check.get("read_noise", 0.0) / gain if check["negative"] == "shift" else 0.0
+    if read_noise > 0:
+        fit = fit_power_law_read_noise(electrons, energy, read_noise, reference_eV=ref)
+    else:
+        fit = fit_background(
+            electrons, energy, model, estimator, exponents=exponents, reference_eV=ref
+        )
     k = fit.params.shape[-1]
     return np.concatenate([fit.params, fit.covariance.reshape(*fit.params.shape[:-1], k * k)], -1)

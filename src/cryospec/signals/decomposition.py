@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from cryospec._chunks import iterate_row_blocks
-from cryospec.core.decompose import choose_n_components, kl_nmf, kl_nmf_blocks
+from cryospec.core.decompose import choose_n_components, kl_nmf, kl_nmf_blocks, kl_nmf_shifted
 from cryospec.core.phases import label_by_maps
+from cryospec.signals.quantify_noise import NEGATIVE_CHOICES, resolve_count_noise
 
 __all__ = ["DecompositionMethods"]
 
@@ -40,7 +43,8 @@ class DecompositionMethods:
         n_epochs: int = 20,
         random_state: int = 0,
         navigation_mask=None,
-        negative: str = "raise",
+        negative: str = "shift",
+        read_noise: float | None = None,
     ) -> None:
         """NMF with the Kullback-Leibler loss (Poisson maximum likelihood), into
         ``learning_results``.
@@ -65,10 +69,17 @@ class DecompositionMethods:
         navigation_mask : array of bool or BaseSignal, optional
             Pixels to leave out (True, HyperSpy's convention), e.g. vacuum or a damaged area;
             their loadings are NaN.
-        negative : {"raise", "clip"}
-            Negative values (e.g. after a dark-reference subtraction) raise an error, or are set
-            to zero with ``"clip"`` (a bias of the order of the read noise; never clip
-            background-subtracted data, decompose the raw counts instead).
+        negative : {"shift", "clip", "raise"}
+            Negative values (after a dark-reference subtraction): fitted with the read noise as
+            shifted Poisson (``"shift"``, in memory only: ``x + s`` Poisson with mean
+            ``W H + s``, ``s`` the read-noise variance over the detector gain, 1 when none is
+            recorded; see :mod:`cryospec.signals.quantify_noise`), set to zero (``"clip"``, a
+            bias of the order of the read noise), or an error. Never decompose
+            background-subtracted data: decompose the raw counts.
+        read_noise : float, optional
+            With ``negative="shift"``: the read-noise standard deviation in counts (default:
+            the one of ``set_noise_model``, else estimated from the negative values, with a
+            warning).
 
         Raises
         ------
@@ -78,8 +89,8 @@ class DecompositionMethods:
         """
         from hyperspy.learn import LearningResults
 
-        if negative not in ("raise", "clip"):
-            raise ValueError(f"negative must be 'raise' or 'clip', got {negative!r}")
+        if negative not in NEGATIVE_CHOICES:
+            raise ValueError(f"negative must be one of {NEGATIVE_CHOICES}, got {negative!r}")
         axis = self.axes_manager.signal_axes[0]
         energy = np.asarray(axis.axis)
         keep = self._energy_mask(signal_range)
@@ -104,8 +115,15 @@ class DecompositionMethods:
 
         def prepare(block):
             block = np.asarray(block, dtype=float)
+            if negative == "shift" and np.any(block < 0):
+                raise ValueError(
+                    "negative values: the out-of-core KL-NMF takes counts >= 0; decompose in "
+                    "memory (s.compute()) to fit them with the read noise, or pass "
+                    "negative='clip'"
+                )
             return np.clip(block, 0.0, None) if negative == "clip" else block
 
+        noise = None
         if self._lazy:
 
             def blocks():
@@ -115,7 +133,15 @@ class DecompositionMethods:
             pieces, factors = kl_nmf_blocks(blocks, n_components, n_epochs, random_state)
             used = np.concatenate(pieces, axis=0)
         else:
-            used, factors = kl_nmf(prepare(data)[use], n_components, max_iter, random_state)
+            values = np.asarray(data, dtype=float)[use]
+            noise = _count_noise(self, values, negative, read_noise)
+            if noise.read_noise > 0:
+                offset = noise.read_noise**2 / noise.gain
+                used, factors = kl_nmf_shifted(values, n_components, offset, max_iter, random_state)
+            else:
+                if noise.negative == "clip":
+                    values = np.maximum(values, 0.0)
+                used, factors = kl_nmf(values, n_components, max_iter, random_state)
         loadings = np.full((n_pixels, n_components), np.nan)
         loadings[use] = used
         full = np.zeros((energy.size, n_components))
@@ -137,6 +163,7 @@ class DecompositionMethods:
                 "signal_range": list(signal_range) if signal_range else None,
                 "out_of_core": bool(self._lazy),
                 "masked_pixels": int((~use).sum()),
+                "noise": noise.record() if noise is not None else {"negative": negative},
             },
         )
 
@@ -190,3 +217,19 @@ class DecompositionMethods:
         if self._lazy:
             data = data.compute()
         return choose_n_components(np.asarray(data), max_components, max_iter, random_state)
+
+
+def _count_noise(signal, values: np.ndarray, negative: str, read_noise):
+    """The noise treatment of the counts to decompose (:mod:`cryospec.signals.quantify_noise`),
+    its warnings issued; the read-noise offset is in counts, through the recorded detector gain
+    (1 when none is recorded)."""
+    gain = 1.0
+    if signal.metadata.has_item("CryoSpec.Acquisition.detector_gain"):
+        gain = float(signal.detector_gain())
+    below = np.minimum(values, 0.0)
+    noise = resolve_count_noise(
+        signal, negative, read_noise, gain, int((values < 0).sum()), float((below * below).sum())
+    )
+    for message in noise.warnings:
+        warnings.warn(message, UserWarning, stacklevel=3)
+    return noise

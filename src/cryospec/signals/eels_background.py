@@ -8,6 +8,7 @@ signal, reads the windows and the noise model, maps the kernels and wraps the re
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +24,11 @@ from cryospec.core.background import (
     fit_background,
 )
 from cryospec.core.edge_shapes import CROSS_SECTIONS, DEFAULT_CROSS_SECTION, edge_shapes
-from cryospec.core.poisson_fit import PowerLawEdgesFit, fit_power_law_with_edges
+from cryospec.core.poisson_fit import (
+    PowerLawEdgesFit,
+    fit_power_law_read_noise,
+    fit_power_law_with_edges,
+)
 from cryospec.core.pooling import (
     fit_background_dose_aware,
     fit_power_law_with_edges_pooled,
@@ -42,6 +47,7 @@ from cryospec.edges import get_edge
 from cryospec.signals.low_loss import low_loss_array
 from cryospec.signals.maps import navigation_map
 from cryospec.signals.metadata import microscope_parameters
+from cryospec.signals.quantify_noise import NEGATIVE_CHOICES
 from cryospec.signals.results import BackgroundResult
 
 __all__ = ["BackgroundMethods", "background_subtracted_sum", "resolve_windows"]
@@ -61,7 +67,7 @@ class BackgroundMethods:
         count_target: float | None = None,
         detector_gain: float | None = None,
         read_noise: float = 0.0,
-        negative: str = "raise",
+        negative: str = "shift",
         exponents: tuple[float, ...] = DEFAULT_LCPL_EXPONENTS,
         max_radius: int | None = None,
         preceding_edges=None,
@@ -108,10 +114,17 @@ class BackgroundMethods:
         detector_gain : float, optional
             Counts per electron; default ``metadata.CryoSpec.Acquisition.detector_gain``.
         read_noise : float
-            Read-noise standard deviation in counts per channel.
-        negative : {"raise", "clip"}
-            Negative counts in the windows (dark-subtracted detectors) raise an error, or are
-            clipped to zero for the fit (the data themselves are not changed).
+            Read-noise standard deviation in counts per channel (0: the one recorded by
+            :meth:`set_noise_model`, if any). It enters the variance of the result and, with
+            ``negative="shift"``, the fit.
+        negative : {"shift", "clip", "raise"}
+            Negative counts in the windows (dark-subtracted detectors): fitted with the read
+            noise as shifted Poisson (``"shift"``, power law by maximum likelihood; without a
+            read noise it is estimated from the negative counts, with a warning, see
+            :mod:`cryospec.signals.quantify_noise`), clipped to zero for the fit
+            (``"clip"``; the data themselves are not changed), or an error. A lazy signal is
+            read once, block by block, so its negative counts cannot be looked at first: with
+            them, give its read noise (or ``"clip"``).
         exponents : tuple of float
             LCPL exponents.
         max_radius : int, optional
@@ -148,14 +161,10 @@ class BackgroundMethods:
         """
         if model not in MODELS:
             raise ValueError(f"model must be one of {MODELS}, got {model!r}")
-        if negative not in ("raise", "clip"):
-            raise ValueError(f"negative must be 'raise' or 'clip', got {negative!r}")
-        if read_noise < 0 or not np.isfinite(read_noise):
-            raise ValueError(f"read_noise must be finite and >= 0, got {read_noise!r}")
         plan = _plan(
             self, edge, windows, model, estimator, preceding_edges, low_loss, detector_gain
         )
-        plan.check = {"windows": plan.windows, "negative": negative}
+        _set_noise(plan, self, negative, read_noise, model, estimator)
         plan.cross_section = _checked_cross_section(cross_section)
         if count_target is not None and len(plan.nav_shape) not in (1, 2):
             raise ValueError("the dose-aware fit (count_target) needs a line scan or a map")
@@ -163,8 +172,8 @@ class BackgroundMethods:
             self, plan, model, estimator, exponents, count_target, max_radius, low_loss,
             return_fit, show_progressbar,
         )  # fmt: skip
-        data, variance = _subtract(self, plan, fit, evaluator, extra, lazy_fit, read_noise)
-        record = _record(edge, plan, model, estimator, count_target, read_noise, negative, extra)
+        data, variance = _subtract(self, plan, fit, evaluator, extra, lazy_fit)
+        record = _record(edge, plan, model, estimator, count_target, extra)
         out = _wrap(self, data, variance, record, inplace)
         if not return_fit:
             return None if inplace else out
@@ -185,6 +194,57 @@ class _Plan:
     gain: float = 1.0
     check: dict | None = None
     cross_section: str = DEFAULT_CROSS_SECTION
+    read_noise: float = 0.0
+    read_noise_source: str = "none"
+    shifted_fit: bool = False
+
+    @property
+    def fit_read_noise(self) -> float:
+        """The read noise of the shifted-Poisson fit, in electrons (0: a plain Poisson fit)."""
+        return self.read_noise / self.gain if self.shifted_fit else 0.0
+
+
+def _set_noise(plan, signal, negative, read_noise, model, estimator) -> None:
+    """The ``negative`` choice and the read noise (given, else recorded) of a subtraction;
+    with ``negative="shift"`` and none known, the window fit estimates it from the negative
+    counts (:func:`_estimate_read_noise`)."""
+    if negative not in NEGATIVE_CHOICES:
+        raise ValueError(f"negative must be one of {NEGATIVE_CHOICES}, got {negative!r}")
+    if read_noise < 0 or not np.isfinite(read_noise):
+        raise ValueError(f"read_noise must be finite and >= 0, got {read_noise!r}")
+    plan.read_noise, plan.read_noise_source = float(read_noise), "given" if read_noise else "none"
+    if not read_noise and signal.metadata.has_item("CryoSpec.Noise.read_noise"):
+        plan.read_noise = float(signal.metadata.get_item("CryoSpec.Noise.read_noise"))
+        plan.read_noise_source = "metadata.CryoSpec.Noise.read_noise"
+    # the shifted-Poisson window fit is a power law by maximum likelihood (alone or with the
+    # tails of preceding edges)
+    plan.shifted_fit = negative == "shift" and model == "power_law" and estimator == "ml"
+    plan.check = {
+        "windows": plan.windows,
+        "negative": negative,
+        "read_noise": plan.read_noise if plan.shifted_fit else 0.0,
+    }
+
+
+def _estimate_read_noise(plan, window: np.ndarray) -> None:
+    """With ``negative="shift"`` and no read noise known: the root mean square of the
+    negative window counts (a lower bound of the read noise), with a warning."""
+    if not (plan.shifted_fit and plan.read_noise == 0):
+        return
+    below = window[window < 0]
+    if below.size == 0:
+        return
+    plan.read_noise = float(np.sqrt(np.mean(below * below)))
+    plan.read_noise_source = "estimated: root mean square of the negative counts"
+    plan.check["read_noise"] = plan.read_noise
+    warnings.warn(
+        f"{below.size} negative counts in the background windows and no read noise given: "
+        f"fitted as shifted Poisson with a read noise of {plan.read_noise:.3g} counts, the root "
+        "mean square of the negative counts (a lower bound). Give the detector's value with "
+        "read_noise= or set_noise_model()",
+        UserWarning,
+        stacklevel=4,
+    )
 
 
 def _checked_cross_section(cross_section: str) -> str:
@@ -193,7 +253,7 @@ def _checked_cross_section(cross_section: str) -> str:
     return cross_section
 
 
-def _record(edge, plan, model, estimator, count_target, read_noise, negative, extra) -> dict:
+def _record(edge, plan, model, estimator, count_target, extra) -> dict:
     """What ``metadata.CryoSpec.Background`` and the history say of a subtraction."""
     return {
         "edge": edge or "",
@@ -202,8 +262,9 @@ def _record(edge, plan, model, estimator, count_target, read_noise, negative, ex
         "estimator": estimator,
         "count_target": float(count_target) if count_target is not None else 0.0,
         "detector_gain": plan.gain,
-        "read_noise": float(read_noise),
-        "negative": negative,
+        "read_noise": plan.read_noise,
+        "read_noise_source": plan.read_noise_source,
+        "negative": plan.check["negative"],
         "zero_below_eV": float(plan.energy[plan.start]),
         "plural_scattering": "low loss given" if extra else "none",
         "tail_cross_section": plan.cross_section if plan.tails else "",
@@ -256,10 +317,20 @@ def _fit(
     # channels are brought into memory (a small fraction of a lazy cube) and fitted here.
     lazy_fit = is_lazy_array(signal.data) and count_target is None and not plan.tails
     if lazy_fit and not return_fit:
+        # read once, in the blocks: negative counts there need a read noise given or recorded
         electrons = None
     else:
-        window = compute_with_progress(signal.data[..., mask], show_progressbar=show_progressbar)
-        electrons = window_electrons(np.asarray(window, dtype=float), gain, **plan.check)
+        window = np.asarray(
+            compute_with_progress(signal.data[..., mask], show_progressbar=show_progressbar),
+            dtype=float,
+        )
+        _estimate_read_noise(plan, window)
+        electrons = window_electrons(window, gain, **plan.check)
+        if count_target is not None and np.any(window < 0) and plan.check["negative"] != "clip":
+            raise ValueError(
+                "the dose-aware fit (count_target) takes counts >= 0: pass negative='clip' "
+                "for a dark-subtracted detector, or fit without count_target"
+            )
         lazy_fit = False
     extra: list[np.ndarray] = []
     if plan.tails:
@@ -283,7 +354,9 @@ def _fit(
             )
             fit = fit_power_law_with_edges_pooled(electrons, energy[mask], shapes, anchor, radius)
         else:
-            fit = fit_power_law_with_edges(electrons, energy[mask], shapes, anchor)
+            fit = fit_power_law_with_edges(
+                electrons, energy[mask], shapes, anchor, read_noise=plan.fit_read_noise
+            )
             radius = np.zeros(plan.nav_shape, dtype=int)
         evaluator = EdgeTailBackground(
             fit.reference_eV, plan.tails, microscope, energy, plan.start, ll_energy,
@@ -297,6 +370,9 @@ def _fit(
         fit, radius = fit_background_dose_aware(
             electrons, energy[mask], count_target / gain, model, estimator, exponents, max_radius
         )
+    elif plan.fit_read_noise > 0:
+        fit = fit_power_law_read_noise(electrons, energy[mask], plan.fit_read_noise)
+        radius = np.zeros(plan.nav_shape, dtype=int)
     else:
         fit = fit_background(electrons, energy[mask], model, estimator, exponents=exponents)
         radius = np.zeros(plan.nav_shape, dtype=int)
@@ -327,7 +403,7 @@ def _lazy_window_fit(data, plan, model, estimator, exponents):
     return BackgroundFit(model, ref, exps, packed[..., :k], packed[..., k:], None, 0, None)
 
 
-def _subtract(signal, plan, fit, evaluator, extra, lazy_fit, read_noise):
+def _subtract(signal, plan, fit, evaluator, extra, lazy_fit):
     """The subtracted data and its variance (lazy for a lazy signal)."""
     energy = plan.energy
     kwargs = {"energy": energy, "start": plan.start, "gain": plan.gain, "evaluator": evaluator}
@@ -351,7 +427,7 @@ def _subtract(signal, plan, fit, evaluator, extra, lazy_fit, read_noise):
         *extra,
         n_out=energy.size,
         dtype=dtype,
-        read_noise=float(read_noise),
+        read_noise=plan.read_noise,
         counts_are_variance=is_var,
         **kwargs,
     )
@@ -472,16 +548,20 @@ def background_subtracted_sum(
     low_loss=None,
     show_progressbar: bool | None = None,
     cross_section: str = DEFAULT_CROSS_SECTION,
+    negative: str = "shift",
+    read_noise: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Counts above the background of ``edge`` summed over ``[lo, hi]`` eV, and their variance
-    (the Poisson counts plus the fully correlated error of the summed background), in counts.
+    (the Poisson counts and the read noise, plus the fully correlated error of the summed
+    background), in counts.
 
     What the integration method and the dose series take from a background subtraction,
-    with the defaults of :meth:`BackgroundMethods.subtract_background`.
+    with the defaults of :meth:`BackgroundMethods.subtract_background` (``negative`` and
+    ``read_noise`` as there).
     """
     check_model = "power_law" if preceding_edges else model
     plan = _plan(signal, edge, None, check_model, "ml", preceding_edges, low_loss, None)
-    plan.check = {"windows": plan.windows, "negative": "raise"}
+    _set_noise(plan, signal, negative, read_noise, check_model, "ml")
     plan.cross_section = _checked_cross_section(cross_section)
     if count_target is not None and len(plan.nav_shape) not in (1, 2):
         raise ValueError("the dose-aware fit (count_target) needs a line scan or a map")
@@ -500,4 +580,5 @@ def background_subtracted_sum(
     counts = np.clip(signal.data[..., window], 0, None).sum(-1)
     net, counts = compute_with_progress(net, counts, show_progressbar=show_progressbar)
     background = evaluator.window_sum_variance(fit, extra, plan.energy, window)
-    return np.asarray(net), plan.gain * counts + plan.gain**2 * background
+    read = int(window.sum()) * plan.read_noise**2
+    return np.asarray(net), plan.gain * counts + read + plan.gain**2 * background

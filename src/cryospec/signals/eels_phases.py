@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,6 +15,7 @@ from cryospec.core.phases import fit_phases
 from cryospec.edges import get_edge
 from cryospec.signals.low_loss import low_loss_array
 from cryospec.signals.maps import SignalMaps, navigation_map
+from cryospec.signals.quantify_noise import negative_count_sums, resolve_count_noise
 from cryospec.signals.results import PhaseMapResult
 
 __all__ = ["PhaseMethods"]
@@ -30,6 +32,8 @@ class PhaseMethods:
         background_end_eV: float | None = None,
         low_loss=None,
         detector_gain: float | None = None,
+        negative: str = "shift",
+        read_noise: float | None = None,
     ) -> PhaseMapResult:
         """Phase-fraction maps with standard errors: reference spectra fitted to every pixel.
 
@@ -58,6 +62,15 @@ class PhaseMethods:
             Low loss of the same pixels and dispersion, zero-loss peak at 0 eV.
         detector_gain : float, optional
             Counts per electron (default: from the metadata).
+        negative : {"shift", "clip", "raise"}
+            Negative counts in the range (a dark-subtracted detector): fitted with the read
+            noise as shifted Poisson, set to 0 (biased), or an error, as in
+            :meth:`quantify` (:mod:`cryospec.signals.quantify_noise`); recorded in
+            ``result.noise``.
+        read_noise : float, optional
+            With ``negative="shift"``: the read-noise standard deviation in counts (default:
+            the one of ``set_noise_model``, else estimated from the negative counts, with a
+            warning).
 
         Returns
         -------
@@ -106,6 +119,12 @@ class PhaseMethods:
             ll_data, ll_energy = low_loss_array(self, low_loss)
             per_pixel = [ll_data]
         j = len(names)
+        gain = self.detector_gain(detector_gain)
+        in_range = self.data[..., keep]
+        n_negative, square_sum, _ = compute_with_progress(*negative_count_sums(in_range))
+        noise = resolve_count_noise(self, negative, read_noise, gain, n_negative, square_sum)
+        for message in noise.warnings:
+            warnings.warn(message, UserWarning, stacklevel=2)
         packed = map_spectra(
             _kernel,
             self.data,
@@ -119,7 +138,7 @@ class PhaseMethods:
             names=names,
             background_end=float(background_end_eV),
             ll_energy=ll_energy,
-            gain=self.detector_gain(detector_gain),
+            noise=noise,
         )
         packed = compute_with_progress(packed)
 
@@ -136,6 +155,7 @@ class PhaseMethods:
             residual=navigation_map(self, packed[..., 4 * j], "phase fit: Poisson deviance / dof"),
             signal_range=(float(lo), float(hi)),
             background_end_eV=float(background_end_eV),
+            noise=noise.record(),
         )
         return result
 
@@ -165,10 +185,13 @@ def _reference_array(references: Mapping[str, Any], energy: np.ndarray) -> np.nd
     return np.array(rows)
 
 
-def _kernel(block, *ll_block, energy, keep, refs, names, background_end, ll_energy, gain):
-    counts = block[..., keep] / gain
+def _kernel(block, *ll_block, energy, keep, refs, names, background_end, ll_energy, noise):
+    counts = noise.electrons(block[..., keep])
     low_loss = ll_block[0] if ll_block else None
-    fit = fit_phases(counts, energy, refs, names, background_end, low_loss, ll_energy)
+    fit = fit_phases(
+        counts, energy, refs, names, background_end, low_loss, ll_energy,
+        read_noise=noise.read_noise_electrons,
+    )  # fmt: skip
     dof = max(fit.dof, 1)
     return np.concatenate(
         [fit.amount, fit.amount_se, fit.fraction, fit.fraction_se, (fit.deviance / dof)[..., None]],

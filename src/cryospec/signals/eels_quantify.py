@@ -40,6 +40,7 @@ from cryospec.signals.eels_background import background_subtracted_sum
 from cryospec.signals.maps import SignalMaps, fraction_title, navigation_map
 from cryospec.signals.metadata import microscope_parameters
 from cryospec.signals.quantify_low_loss import LowLoss, read_low_loss
+from cryospec.signals.quantify_noise import negative_count_sums, resolve_count_noise
 from cryospec.signals.quantify_provenance import cross_section_record, white_line_notes
 from cryospec.signals.results import QuantificationResult
 
@@ -70,6 +71,8 @@ class QuantificationMethods:
         cross_section: str = DEFAULT_CROSS_SECTION,
         fit_ranges: str = "global",
         background_shape: str = "per_pixel",
+        negative: str = "shift",
+        read_noise: float | None = None,
     ) -> QuantificationResult:
         """Areal densities and atomic fractions of the given edges, with standard-error maps.
 
@@ -142,6 +145,15 @@ class QuantificationMethods:
             exponent: on exspy-made data at 5e4 electrons per pixel, N K fitted with O K alone
             came out +102 % per pixel and +2 % pooled; it does not suit a map whose thickness
             varies (the built-in dataset: N +2 % per pixel, +13 % pooled).
+        negative : {"shift", "clip", "raise"}
+            Negative counts (a dark-subtracted CCD or CMOS detector): fitted with the read
+            noise as shifted Poisson (``"shift"``: the amounts stay unbiased), set to 0
+            (``"clip"``: biased upwards where the signal is weak, with a warning), or an error
+            (:mod:`cryospec.signals.quantify_noise`). Recorded in ``summary()["noise"]``.
+        read_noise : float, optional
+            With ``negative="shift"``: the read-noise standard deviation per channel, in
+            recorded counts (default: the one of :meth:`set_noise_model`, else, when the data
+            hold negative counts, estimated from them with a warning).
 
         Returns
         -------
@@ -155,7 +167,8 @@ class QuantificationMethods:
         ------
         ValueError
             An edge outside the energy axis or too close to its end, two edges of one element,
-            a low loss whose pixels or dispersion do not match, a zero-loss peak not found.
+            a low loss whose pixels or dispersion do not match, a zero-loss peak not found,
+            negative counts with ``negative="raise"``.
         KeyError
             An unknown edge name (the message lists the known ones).
         cryospec.core.dose.MissingMetadataError
@@ -172,7 +185,10 @@ class QuantificationMethods:
         near = _near_edge_widths(entries, ll, near_edge_eV)
         overlaps = _overlap_edges(self, [e.name for e in entries], overlap_edges)
         end = energy[-1] if fit_range_eV is None else min(energy[-1], fit_range_eV[1])
-        total, summed_ll = _summed_spectra(self, ll, gain, show_progressbar)
+        total, summed_ll, negatives = _summed_spectra(self, ll, gain, show_progressbar)
+        noise = resolve_count_noise(self, negative, read_noise, gain, *negatives[:2])
+        if noise.negative == "clip":
+            total = negatives[2]
         unrequested = find_unrequested_edges(
             total, energy, entries, near, float(end), tuple(overlaps)
         )
@@ -192,25 +208,30 @@ class QuantificationMethods:
                 # the nuisance M2,3 edges keep the empirical shapes, normalised to 1 at their
                 # maximum: the computed ones do not separate them from Li K on real NMC
                 "overlap_cross_section": "hydrogenic",
+                "read_noise": noise.read_noise_electrons,
             }
             if background_shape == "pooled":
                 fit_arguments["exponent_from"] = total
                 fit_arguments["exponent_low_loss"] = summed_ll
-            fit = _model_fit(self, entries, overlaps, gain, ll, fit_arguments, show_progressbar)
-            fit.summed = _summed_fit(total, summed_ll, ll, fit.edges, overlaps, fit_arguments)
+                fit_arguments["exponent_read_noise"] = _summed_read_noise(self, noise)
+            fit = _model_fit(self, entries, overlaps, noise, ll, fit_arguments, show_progressbar)
+            summed_arguments = {**fit_arguments, "read_noise": _summed_read_noise(self, noise)}
+            fit.summed = _summed_fit(total, summed_ll, ll, fit.edges, overlaps, summed_arguments)
             density, covariance = fit.areal_density, fit.covariance
         else:
             density, covariance = _integration(
                 self, entries, ll, gain, microscope, count_target, show_progressbar,
-                background_model, cross_section,
+                background_model, cross_section, noise,
             )  # fmt: skip
         record = cross_section_record(entries, microscope, cross_section)
         result = _result(self, method, entries, ll, density, covariance, fit, near, record)
         if method == "model":
             result.fit_ranges = fit_ranges
+        result.noise = noise.record()
+        result.notes.extend(noise.notes())
         messages = _unrequested_notes(unrequested, method)
         result.notes.extend(messages)
-        return _warned(result, messages)
+        return _warned(result, [*noise.warnings, *messages])
 
 
 def _check_arguments(
@@ -315,10 +336,10 @@ def _unrequested_notes(found, method: str) -> list[str]:
     return [f"{u.describe()}: {effect}" for u in found]
 
 
-def _model_fit(signal, entries, overlaps, gain, ll, fit_arguments, show_progressbar):
+def _model_fit(signal, entries, overlaps, noise, ll, fit_arguments, show_progressbar):
     """The Poisson model fit of every pixel (:func:`cryospec.core.quantify.fit_edge_model`)."""
     names = tuple(e.name for e in entries)
-    electrons = signal.data / gain
+    electrons = noise.electrons(signal.data)
     packed = map_spectra(
         edge_model_block,
         electrons,
@@ -344,17 +365,31 @@ def _model_fit(signal, entries, overlaps, gain, ll, fit_arguments, show_progress
     return EdgeModelResult.unpack(packed, names, tuple(overlaps))
 
 
-def _summed_spectra(signal, ll, gain: float, show_progressbar) -> tuple[np.ndarray, Any]:
+def _summed_spectra(signal, ll, gain: float, show_progressbar) -> tuple[np.ndarray, Any, tuple]:
     """The map's summed core loss in electrons and its summed low loss (None without one), in
     one pass over the data: the onset test for unrequested edges, the detection fit and the
-    pooled background shape take them (one more pass over a lazy cube than the fit's)."""
-    axes = tuple(range(signal.data.ndim - 1))
+    pooled background shape take them (one more pass over a lazy cube than the fit's). The
+    same pass counts the negative values and sums their squares, and sums the counts clipped
+    at 0 (:mod:`cryospec.signals.quantify_noise`)."""
+    data = signal.data
+    axes = tuple(range(data.ndim - 1))
     summed_ll = None if ll.data is None else ll.data.sum(axis=axes)
-    total, summed_ll = compute_with_progress(
-        signal.data.sum(axis=axes), summed_ll, show_progressbar=show_progressbar
+    total, summed_ll, n_negative, square_sum, below = compute_with_progress(
+        data.sum(axis=axes),
+        summed_ll,
+        *negative_count_sums(data),
+        show_progressbar=show_progressbar,
     )
     total = np.asarray(total, dtype=float) / gain
-    return total, None if summed_ll is None else np.asarray(summed_ll, dtype=float)
+    clipped = total - np.asarray(below, dtype=float) / gain
+    negatives = (int(n_negative), float(square_sum), clipped)
+    return total, None if summed_ll is None else np.asarray(summed_ll, dtype=float), negatives
+
+
+def _summed_read_noise(signal, noise) -> float:
+    """The read noise of the map's summed spectrum (that of one pixel, times the square root
+    of the number of pixels), in electrons."""
+    return noise.read_noise_electrons * float(np.sqrt(np.prod(signal.data.shape[:-1])))
 
 
 def _summed_fit(total, summed_ll, ll, names, overlaps, fit_arguments) -> EdgeModelResult:
@@ -396,6 +431,7 @@ def _warn_if_m_edges_hide_under_li_k(electrons, ll: LowLoss, fit_arguments) -> N
         anchor_windows=fit_arguments["anchor_windows"],
         bin_width=fit_arguments["bin_width"],
         cross_section=fit_arguments["cross_section"],
+        read_noise=fit_arguments["read_noise"],
     )
     if drop > M23_DEVIANCE_DROP:
         message = (
@@ -418,6 +454,7 @@ def _integration(
     show_progressbar,
     background_model,
     cross_section,
+    noise,
 ):
     """Areal densities and their (diagonal) covariance by Egerton's ratio method, edge by edge
     (:func:`cryospec.core.quantify.ratio_method_density`), on the background of each edge's
@@ -440,7 +477,8 @@ def _integration(
             }
         net, var = background_subtracted_sum(
             signal, entry.name, lo, hi, count_target=count_target,
-            show_progressbar=show_progressbar, **background,
+            show_progressbar=show_progressbar, negative=noise.negative,
+            read_noise=noise.read_noise, **background,
         )  # fmt: skip
         sigma = partial_cross_section(entry, (lo, hi), *microscope, cross_section=cross_section)
         if ll.separate:

@@ -140,6 +140,10 @@ class QuantificationResult:
         problem is also a warning when ``quantify`` returns.
     fit_ranges : str
         Model fit: ``"local"`` (each edge from its own range) or ``"global"``.
+    noise : dict
+        How the counts were treated (:mod:`cryospec.signals.quantify_noise`): the
+        ``negative`` choice, the number and share of negative counts, the read noise used
+        (counts) and its source.
     """
 
     method: str
@@ -159,6 +163,7 @@ class QuantificationResult:
     notes: list[str] = field(default_factory=list)
     fit_health: dict[str, Any] = field(default_factory=dict)
     fit_ranges: str = ""
+    noise: dict[str, Any] = field(default_factory=dict)
 
     @property
     def areal_density_std(self):
@@ -183,6 +188,8 @@ class QuantificationResult:
             out["notes"] = list(self.notes)
         if self.fit_health:
             out["fit_health"] = self.fit_health
+        if self.noise:
+            out["noise"] = self.noise
         out["atomic_fraction_among"] = list(self.areal_density)
         with warnings.catch_warnings():
             # a map with no defined value (fractions where nothing is detected) gives NaN: the
@@ -253,6 +260,8 @@ class PhaseMapResult:
     signal_range : (float, float)
         The fitted energy range; below ``background_end_eV`` only the power law.
     background_end_eV : float
+    noise : dict
+        How the counts were treated (:mod:`cryospec.signals.quantify_noise`).
     """
 
     names: tuple[str, ...]
@@ -263,6 +272,7 @@ class PhaseMapResult:
     residual: BaseSignal
     signal_range: tuple[float, float]
     background_end_eV: float
+    noise: dict[str, Any] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         """Per phase: mean and standard deviation of the fraction over the map, and its median
