@@ -23,6 +23,7 @@ from cryospec.core.local_fit import LOCAL_MARGIN_EV
 from cryospec.core.quantify import (
     FIT_RANGES,
     M23_DEVIANCE_DROP,
+    M23_MISMATCH_RATIO,
     TRANSITION_METAL_M23,
     EdgeModelResult,
     atomic_fractions,
@@ -421,7 +422,7 @@ def _warn_if_m_edges_hide_under_li_k(electrons, ll: LowLoss, fit_arguments) -> N
     of at most 64 pixels (:func:`cryospec.core.quantify.m23_deviance_drop`)."""
     n_pixels = int(np.prod(electrons.shape[:-1]))
     pick = np.unique(np.linspace(0, n_pixels - 1, min(64, n_pixels)).astype(int))
-    drop = m23_deviance_drop(
+    drop, mismatch = m23_deviance_drop(
         np.asarray(_rows(electrons, pick)),
         fit_arguments["energy"],
         fit_arguments["microscope"],
@@ -433,10 +434,11 @@ def _warn_if_m_edges_hide_under_li_k(electrons, ll: LowLoss, fit_arguments) -> N
         cross_section=fit_arguments["cross_section"],
         read_noise=fit_arguments["read_noise"],
     )
-    if drop > M23_DEVIANCE_DROP:
+    if drop > M23_DEVIANCE_DROP and drop > M23_MISMATCH_RATIO * max(mismatch, 1.0):
         message = (
             "the Li K region fits markedly better with the M2,3 edges of Mn, Fe, Co or Ni (mean "
-            f"deviance drop {drop:.1f} per pixel): the sample seems to hold transition metals, "
+            f"deviance drop {drop:.1f} per pixel, {drop / max(mismatch, 1.0):.1f} times the "
+            f"deviance per degree of freedom left): the sample seems to hold transition metals, "
             "whose edges would be taken for Li. Declare them (s.add_elements(('Mn', 'Co', "
             "'Ni'))) so that they are fitted with Li K."
         )
