@@ -298,3 +298,28 @@ def test_config_fills_only_what_the_file_lacks(data_dir):
     assert s.metadata.get_item(f"{tem}.beam_energy") == 300.0
     assert s.metadata.get_item(f"{tem}.convergence_angle") == 12.0
     assert filled == ["convergence_mrad"]
+
+
+def test_dark_subtracted_real_file_is_reported_with_its_read_noise(tmp_path):
+    """The real 2x2 DM4 (14 negative counts) through `cryospec report`: quantified, the
+    read noise from the config used and written into its numbers."""
+    data = Path(__file__).parents[1] / "data"
+    folder = tmp_path / "real"
+    folder.mkdir()
+    name = "rsciio_EELS_SI_2x2_300-2347eV_OK.dm4"
+    shutil.copy(data / name, folder / name)
+    config = tmp_path / "c.toml"
+    config.write_text(
+        '[acquisition]\ndetector_gain = 1.0\nread_noise = 10.0\n[eels]\nnegative = "shift"\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    assert (
+        main(["report", str(folder), "--out", str(out), "--config", str(config), "--no-progress"])
+        == 0
+    )
+    dataset = name.removesuffix(".dm4")
+    rows = {row["dataset"]: row for row in _rows(out / "summary.csv")}
+    assert rows[dataset]["status"] == "done"
+    text = (out / "datasets" / dataset / "results.json").read_text(encoding="utf-8")
+    assert '"read_noise_counts": 10.0' in text and '"negative_counts": 14' in text

@@ -23,12 +23,18 @@ from cryospec.signals.metadata import MICROSCOPE_FIELDS
 __all__ = ["analyse_edx", "analyse_eels", "apply_acquisition"]
 
 _MICROSCOPE = {field.key: field.argument for field in MICROSCOPE_FIELDS}
+# acquisition settings passed to the methods, not written into the signal's metadata
+_NOT_METADATA = ("read_noise",)
 
 
 def apply_acquisition(signal, acquisition: dict[str, Any]) -> list[str]:
     """Fill dose and microscope fields that the file lacks from the config; names those set."""
     filled = []
-    dose_fields = {k: v for k, v in acquisition.items() if k not in _MICROSCOPE and v is not None}
+    dose_fields = {
+        k: v
+        for k, v in acquisition.items()
+        if k not in _MICROSCOPE and k not in _NOT_METADATA and v is not None
+    }
     for name, value in dose_fields.items():
         try:
             signal.get_acquisition_parameter(name)
@@ -168,6 +174,8 @@ def analyse_eels(core_loss, low_loss, config: dict[str, Any], folder: Path) -> d
         cross_section=eels["cross_section"],
         fit_ranges=eels["fit_ranges"],
         count_target=eels["count_target"],
+        negative=eels["negative"],
+        read_noise=config["acquisition"]["read_noise"],
         background_windows_eV=[tuple(w) for w in windows] if windows else None,
         fit_range_eV=tuple(eels["fit_range"]) if eels["fit_range"] else None,
         show_progressbar=False,

@@ -11,11 +11,13 @@ Example ``report.toml``::
     background_windows = [[40.0, 53.0]]   # default: the edge database's windows
     fit_range = [40.0, 600.0]        # model fit range (default: the whole axis)
     count_target = 4000.0            # integration: dose-aware background (counts to pool)
+    negative = "shift"               # negative counts: shifted Poisson; or "clip", "raise"
 
     [acquisition]                    # used only where a file lacks the value
     beam_current_pA = 40.0
     dwell_time_s = 0.005
     pixel_size_nm = 2.5
+    read_noise = 4.0                 # counts per channel (default: from the negative counts)
     beam_energy_keV = 300.0
     convergence_mrad = 10.0
     collection_mrad = 20.0
@@ -64,6 +66,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "background_windows": None,
         "fit_range": None,
         "count_target": None,
+        "negative": "shift",
         "damage_species": ["Li metal"],
     },
     "acquisition": {
@@ -72,6 +75,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "pixel_size_nm": None,
         "n_frames": None,
         "detector_gain": None,
+        "read_noise": None,
         "beam_energy_keV": None,
         "convergence_mrad": None,
         "collection_mrad": None,
@@ -95,6 +99,7 @@ _CHOICES = {
     ("eels", "background_model"): ("power_law", "exponential", "lcpl"),
     ("eels", "cross_section"): ("hydrogenic", "hartree-slater"),
     ("eels", "fit_ranges"): ("global", "local"),
+    ("eels", "negative"): ("shift", "clip", "raise"),
     ("profile", "mode"): ("auto", "line"),
     ("profile", "quantity"): ("atomic_fraction", "areal_density"),
     ("profile", "model"): ("auto", "erf", "diffusion", "exponential", "multilayer"),
