@@ -323,3 +323,13 @@ def test_dark_subtracted_real_file_is_reported_with_its_read_noise(tmp_path):
     assert rows[dataset]["status"] == "done"
     text = (out / "datasets" / dataset / "results.json").read_text(encoding="utf-8")
     assert '"read_noise_counts": 10.0' in text and '"negative_counts": 14' in text
+
+
+def test_every_json_output_loads_with_a_strict_parser(report):
+    def refuse(constant):
+        raise ValueError(f"bare {constant} in a JSON output")
+
+    files = sorted(report.rglob("*.json"))
+    assert any(p.name == "results.json" for p in files) and (report / "run_log.json") in files
+    for path in files:
+        json.loads(path.read_text(encoding="utf-8"), parse_constant=refuse)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import math
 import os
-import tempfile
+import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-__all__ = ["atomic_write", "atomic_write_text"]
+__all__ = ["atomic_write", "atomic_write_text", "strict_json"]
 
 
 def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
@@ -17,9 +20,10 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix, dir=target.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
+    _remove_stale_temporaries(target)
+    tmp_path = target.parent / f".{target.name}.{uuid.uuid4().hex}{target.suffix}"
+    # created like any file of the user's (mode 0666 less the umask), unlike mkstemp's 0600
+    os.close(os.open(tmp_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
     try:
         write(tmp_path)
         os.replace(tmp_path, target)
@@ -32,3 +36,30 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
 def atomic_write_text(path: str | Path, text: str) -> Path:
     """Write ``text`` (UTF-8) to ``path`` atomically."""
     return atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
+
+
+def _remove_stale_temporaries(target: Path) -> None:
+    """Remove temporary files a killed earlier write of ``target`` left beside it."""
+    for stale in target.parent.glob(f".{target.name}.*{target.suffix}"):
+        middle = stale.name[len(target.name) + 2 : len(stale.name) - len(target.suffix)]
+        if len(middle) == 32 and all(c in "0123456789abcdef" for c in middle):
+            stale.unlink(missing_ok=True)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+def strict_json(value: Any, indent: int | None = 2, default: Callable | None = None) -> str:
+    """JSON text that strict parsers read: NaN and infinities written as ``null``.
+
+    ``default`` converts objects ``json`` does not know (NumPy scalars and arrays, paths).
+    """
+    loose = json.loads(json.dumps(value, default=default))
+    return json.dumps(_finite(loose), indent=indent, allow_nan=False)

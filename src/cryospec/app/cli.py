@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import logging
 import sys
 import time
@@ -14,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from cryospec import __version__
-from cryospec.app.atomic import atomic_write, atomic_write_text
+from cryospec.app.atomic import atomic_write, atomic_write_text, strict_json
 
 __all__ = ["main"]
 
@@ -69,7 +68,7 @@ def _cmd_quantify(args: argparse.Namespace) -> int:
         "near_edge_eV": result.near_edge_eV,
         **result.summary(),
     }
-    atomic_write_text(out / "quantification.json", json.dumps(summary, indent=2))
+    atomic_write_text(out / "quantification.json", strict_json(summary))
     print(f"wrote {out / 'quantification.hspy'} and {out / 'quantification.json'}")
     health = summary.get("fit_health", {}).get("elements", {})
     among = ", ".join(summary["atomic_fraction_among"])
@@ -130,7 +129,7 @@ def _cmd_profile(args: argparse.Namespace) -> int:
         "intervals": "95 %: profile likelihood for parameters, delta method for derived values",
         **profiles["elements"],
     }
-    atomic_write_text(out / "profile.json", json.dumps(document, indent=2))
+    atomic_write_text(out / "profile.json", strict_json(document))
     fig = plot_profiles(profiles, title=f"{args.quantity} profiles ({args.model})")
 
     def save(path):

@@ -11,7 +11,6 @@ them: ``index.html``.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from cryospec.app.atomic import atomic_write, atomic_write_text
+from cryospec.app.atomic import atomic_write, atomic_write_text, strict_json
 from cryospec.app.figures import (
     FigureBook,
     dose_map,
@@ -158,7 +157,7 @@ def run_demo(
         "phases": phase_summary,
         "runtime_s": round(time.perf_counter() - started, 2),
     }
-    atomic_write_text(out / "summary.json", json.dumps(summary, indent=2, default=float))
+    atomic_write_text(out / "summary.json", strict_json(summary, default=float))
     atomic_write_text(out / "truth.html", truth_page(summary, book.figures))
     _write_report(out, shape, seed, eds_truth.k_factors, show_progressbar)
     return summary

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from cryospec._chunks import run_on_cluster, threads_scheduler
-from cryospec.app.atomic import atomic_write, atomic_write_text
+from cryospec.app.atomic import atomic_write, atomic_write_text, strict_json
 from cryospec.app.html import dataset_page, index_page
 from cryospec.app.report.config import config_hash, load_config
 
@@ -221,7 +221,7 @@ def process_dataset(
         "runtime_s": round(time.perf_counter() - started, 2),
         **{k: v for k, v in numbers.items() if k != "kind"},
     }
-    text = json.dumps(results, indent=2, default=_json_default)
+    text = strict_json(results, default=_json_default)
     atomic_write_text(results_file, text)
     atomic_write_text(folder / "index.html", dataset_page(json.loads(text)))
     return {**record, "status": "done", "cached": False, "results": json.loads(text)}
@@ -432,7 +432,7 @@ def run_report(
             {k: r.get(k) for k in ("name", "kind", "status", "reason", "cached")} for r in records
         ],
     }
-    atomic_write_text(out / "run_log.json", json.dumps(log, indent=2, default=_json_default))
-    atomic_write_text(out / "config.json", json.dumps(config, indent=2))
+    atomic_write_text(out / "run_log.json", strict_json(log, default=_json_default))
+    atomic_write_text(out / "config.json", strict_json(config))
     atomic_write_text(out / "index.html", index_page(records, rows, log, figure, extra_links))
     return records
