@@ -224,10 +224,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
         f"wrote {args.out}/index.html and {args.out}/summary.csv: {done} of {len(records)} "
         f"datasets done in {time.perf_counter() - started:.1f} s"
     )
-    for record in records:
-        if record["status"] != "done":
-            print(f"  {record['name']}: {record['status']}: {record.get('reason')}")
-    return 0
+    failed = [record for record in records if record["status"] != "done"]
+    for record in failed:
+        print(f"  {record['name']}: {record['status']}: {record.get('reason')}")
+    # a batch job must see that a dataset failed: the summary is written all the same
+    return 1 if failed else 0
 
 
 def _cmd_edges(args: argparse.Namespace) -> int:
