@@ -73,6 +73,9 @@ def test_thickness_residual_and_result_layout(medium, model_result):
     stacked = model_result.stack()
     names = stacked.metadata.CryoSpec.Quantification.maps
     assert "areal_density:Li" in names and "t_over_lambda" in names
+    assert "areal_density_se:Li" in names and "atomic_fraction_se:O" in names
+    i = names.index("areal_density_se:Li")
+    np.testing.assert_array_equal(stacked.data[i], model_result.areal_density_se["Li"].data)
     assert stacked.data.shape == (len(names), 24, 64)
 
 

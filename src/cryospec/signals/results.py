@@ -211,15 +211,16 @@ class QuantificationResult:
 
     def stack(self) -> BaseSignal:
         """All maps in one signal (navigation axis ``quantity``), e.g. to save as ``.hspy``;
-        the map names are in ``metadata.CryoSpec.Quantification.maps``."""
+        the map names (``areal_density:Li``, ``areal_density_se:Li`` for its standard error,
+        ...) are in ``metadata.CryoSpec.Quantification.maps``, in the order of the axis."""
         import hyperspy.api as hs
 
         maps, names = [], []
         for label, group in (
             ("areal_density", self.areal_density),
-            ("areal_density_std", self.areal_density_se),
+            ("areal_density_se", self.areal_density_se),
             ("atomic_fraction", self.atomic_fraction),
-            ("atomic_fraction_std", self.atomic_fraction_se),
+            ("atomic_fraction_se", self.atomic_fraction_se),
         ):
             for element, signal in group.items():
                 maps.append(signal)
