@@ -334,3 +334,21 @@ def test_every_json_output_loads_with_a_strict_parser(report):
     assert any(p.name == "results.json" for p in files) and (report / "run_log.json") in files
     for path in files:
         json.loads(path.read_text(encoding="utf-8"), parse_constant=refuse)
+
+
+def test_a_low_loss_cut_above_its_zero_loss_peak_is_not_quantified(tmp_path):
+    """A low loss whose axis starts at 5 eV is recognised as a low loss (it used to be
+    quantified as a core loss), and its core loss, paired with it, is refused with the reason:
+    the low loss has no zero-loss peak."""
+    from cryospec.app.report.runner import discover
+
+    core_loss, low_loss, _ = li_lipon(shape=(2, 16), seed=0)
+    core_loss.save(tmp_path / "map.hspy")
+    low_loss.isig[5.0:].save(tmp_path / "map_low_loss.hspy")
+    entries = {e["name"]: e for e in discover([tmp_path])}
+    assert set(entries) == {"map"}
+    assert entries["map"]["low_loss"].endswith("map_low_loss.hspy")
+    out = tmp_path / "out"
+    assert main(["report", str(tmp_path), "--out", str(out), "--no-progress"]) == 1
+    row = _rows(out / "summary.csv")[0]
+    assert row["status"] == "failed" and "zero-loss" in row["reason"]

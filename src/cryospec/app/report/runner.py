@@ -32,6 +32,10 @@ _logger = logging.getLogger(__name__)
 
 EXTENSIONS = (".hspy", ".hdf5", ".h5", ".zspy", ".dm3", ".dm4", ".emd", ".msa", ".ems", ".mas")
 LOW_LOSS_SUFFIXES = ("_low_loss", "_lowloss", "_ll", "-low-loss", "-ll")
+# A spectrum whose energy axis starts below this is a low loss, even one cut above its zero-loss
+# peak (its reading then refuses it, with the reason): the edges below 20 eV lie in the plasmon
+# region, where no power-law background holds, and are not quantified from a core loss.
+LOW_LOSS_BELOW_EV = 20.0
 
 
 def _sha256(path: Path) -> str:
@@ -89,7 +93,7 @@ def _classify(path: Path) -> tuple[str, str | None]:
     units = str(axis.units or "")
     if "EDS" in signal_type or units == "keV":
         return "edx", None
-    if float(axis.axis[0]) < 0.0:
+    if float(axis.axis[0]) < LOW_LOSS_BELOW_EV:
         return "low_loss", None
     return "eels", None
 
