@@ -270,7 +270,8 @@ def test_real_files_are_processed_or_listed_with_their_reason(tmp_path):
     assert nmc["status"] == "done"
     page = (out / "datasets" / nmc["dataset"] / "index.html").read_text(encoding="utf-8")
     assert "Li_K not quantified" in page and "No dose" in page
-    assert "beam_energy" in rows["hyperspy_coreloss_360-770eV_OK_MnL"]["reason"]
+    # the reason names the config key that supplies the missing value
+    assert "[acquisition] beam_energy_keV" in rows["hyperspy_coreloss_360-770eV_OK_MnL"]["reason"]
     assert "X-ray lines" in rows["nist_SiO2_EDS_SI_128x128"]["reason"]
 
 
@@ -352,3 +353,14 @@ def test_a_low_loss_cut_above_its_zero_loss_peak_is_not_quantified(tmp_path):
     assert main(["report", str(tmp_path), "--out", str(out), "--no-progress"]) == 1
     row = _rows(out / "summary.csv")[0]
     assert row["status"] == "failed" and "zero-loss" in row["reason"]
+
+
+def test_a_missing_gain_names_the_config_key(tmp_path):
+    data = Path(__file__).parents[1] / "data"
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(data / "pyTEMlib_SrTiO3_350-862eV_TiL_OK.dm3", folder)
+    out = tmp_path / "out"
+    assert main(["report", str(folder), "--out", str(out), "--no-progress"]) == 1
+    (row,) = _rows(out / "summary.csv")
+    assert "[acquisition] detector_gain = ..." in row["reason"]

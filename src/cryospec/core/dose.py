@@ -64,7 +64,15 @@ ACQUISITION_FIELDS: dict[str, AcquisitionField] = {
 
 
 class MissingMetadataError(KeyError):
-    """A computation needs a metadata field that the signal does not hold."""
+    """A computation needs a metadata field that the signal does not hold.
+
+    ``field`` names it as the report configuration's ``[acquisition]`` key (``detector_gain``,
+    ``beam_energy_keV``...), when it has one.
+    """
+
+    def __init__(self, message: str = "", field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0]) if self.args else ""

@@ -128,13 +128,15 @@ class CryoSignalMixin(DecompositionMethods):
             raise MissingMetadataError(
                 f"metadata.{path} ({field.description}, in {field.unit}) is not set and "
                 f"metadata.{source} is {value!r} (not recorded in the file); set it with "
-                f"s.set_acquisition_parameters({name}=...)"
+                f"s.set_acquisition_parameters({name}=...)",
+                field=name,
             )
         if name in _DEFAULTS:
             return _DEFAULTS[name]
         raise MissingMetadataError(
             f"metadata.{path} ({field.description}, in {field.unit}) is not set; set it with "
-            f"s.set_acquisition_parameters({name}=...)"
+            f"s.set_acquisition_parameters({name}=...)",
+            field=name,
         )
 
     def _acquisition_fallback(self, name: str) -> tuple[str, float] | None:

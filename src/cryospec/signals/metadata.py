@@ -64,7 +64,8 @@ def microscope_parameters(signal) -> tuple[float, float, float]:
             raise MissingMetadataError(
                 f"metadata.{path} ({what}) is needed for the edge cross-sections; set it with "
                 "s.set_microscope_parameters(beam_energy=..., convergence_angle=..., "
-                "collection_angle=...)"
+                "collection_angle=...)",
+                field=field.key,
             )
         values.append(float(value))
     return values[0], values[1], values[2]

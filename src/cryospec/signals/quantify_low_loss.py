@@ -129,7 +129,8 @@ def _low_loss_gain(low_loss, core_gain: float, detector_gain: float | None) -> f
         raise MissingMetadataError(
             "the low loss has no detector gain in its metadata (the core loss has one): give "
             "quantify(..., detector_gain=...), which applies to both spectra, or set it with "
-            "low_loss.set_acquisition_parameters(detector_gain=...)"
+            "low_loss.set_acquisition_parameters(detector_gain=...)",
+            field="detector_gain",
         ) from exc
 
 

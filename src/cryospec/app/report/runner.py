@@ -25,6 +25,7 @@ from cryospec._chunks import run_on_cluster, threads_scheduler
 from cryospec.app.atomic import atomic_write, atomic_write_text, strict_json
 from cryospec.app.html import dataset_page, index_page
 from cryospec.app.report.config import config_hash, load_config
+from cryospec.core.dose import MissingMetadataError
 
 __all__ = ["discover", "process_dataset", "run_report"]
 
@@ -209,10 +210,14 @@ def process_dataset(
                 numbers = analyse_eels(core_loss, low_loss, config, folder)
     except Exception as exc:
         _logger.warning("dataset %s failed: %s", entry["name"], exc)
+        reason = f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, MissingMetadataError) and exc.field:
+            # the report's user sets it in the configuration, not by a Python call
+            reason += f" (in the report config: [acquisition] {exc.field} = ...)"
         return {
             **record,
             "status": "failed",
-            "reason": f"{type(exc).__name__}: {exc}",
+            "reason": reason,
             "page": None,
         }
     results = {
