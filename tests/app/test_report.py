@@ -364,3 +364,25 @@ def test_a_missing_gain_names_the_config_key(tmp_path):
     assert main(["report", str(folder), "--out", str(out), "--no-progress"]) == 1
     (row,) = _rows(out / "summary.csv")
     assert "[acquisition] detector_gain = ..." in row["reason"]
+
+
+def test_an_optional_step_outside_the_axis_is_skipped_with_a_note(tmp_path):
+    """KL-NMF on its default 40-90 eV range, asked of the NMC O K file (440-1054 eV): the
+    dataset is done, the NMF skipped, and the page says why."""
+    data = Path(__file__).parents[1] / "data"
+    folder = tmp_path / "in"
+    folder.mkdir()
+    name = "NMC_SiDoped_SI_440-1054eV_OK_TML"
+    shutil.copy(data / f"{name}.dm3", folder)
+    config = tmp_path / "c.toml"
+    config.write_text(
+        "[acquisition]\ndetector_gain = 1.0\n[nmf]\nn_components = 2\n", encoding="utf-8"
+    )
+    out = tmp_path / "out"
+    args = ["report", str(folder), "--out", str(out), "--config", str(config), "--no-progress"]
+    assert main(args) == 0
+    results = json.loads((out / "datasets" / name / "results.json").read_text(encoding="utf-8"))
+    assert "outside this file's energy axis" in results["skipped_steps"]["NMF"]
+    assert "nmf" not in results
+    page = (out / "datasets" / name / "index.html").read_text(encoding="utf-8")
+    assert "NMF skipped" in page

@@ -102,6 +102,8 @@ def dataset_page(results: dict[str, Any]) -> str:
     ]
     for edge, reason in (results.get("skipped_edges") or {}).items():
         parts.append(f"<p>{html.escape(edge)} not quantified: {html.escape(reason)}</p>")
+    for step, reason in (results.get("skipped_steps") or {}).items():
+        parts.append(f"<p>{html.escape(step)} skipped: {html.escape(reason)}</p>")
     note = (results.get("quantification") or {}).get("note")
     if note:
         parts.append(f"<p>{html.escape(note)}</p>")

@@ -18,6 +18,7 @@ from cryospec.app.figures import (
     value_error_grid,
 )
 from cryospec.core.dose import MissingMetadataError
+from cryospec.edges import get_edge as _get_edge
 from cryospec.signals.metadata import MICROSCOPE_FIELDS
 
 __all__ = ["analyse_edx", "analyse_eels", "apply_acquisition"]
@@ -202,8 +203,12 @@ def analyse_eels(core_loss, low_loss, config: dict[str, Any], folder: Path) -> d
         if fig is not None:
             book.add(fig, "profiles.png", "Profiles and fits")
     phases = None
-    if config["nmf"]["references"]:
-        phases = core_loss.phase_maps(_references(config["nmf"]["references"]), low_loss=low_loss)
+    skipped = {}
+    li_k = _get_edge("Li_K")
+    phase_range = (li_k.background_windows_eV[0][0], li_k.integration_window_eV[1] + 10.0)
+    references = config["nmf"]["references"]
+    if references and _covers(core_loss, phase_range, "phase maps", skipped):
+        phases = core_loss.phase_maps(_references(references), low_loss=low_loss)
         numbers["phases"] = phases.summary()
         if extent is not None:
             fig = value_error_grid(
@@ -212,10 +217,27 @@ def analyse_eels(core_loss, low_loss, config: dict[str, Any], folder: Path) -> d
                 "phase fractions (reference fit) and standard error",
             )
             book.add(fig, "phase_fractions.png", "Phase fractions")
-    if int(config["nmf"]["n_components"]) > 0:
+    nmf_range = tuple(config["nmf"]["signal_range"])
+    if int(config["nmf"]["n_components"]) > 0 and _covers(core_loss, nmf_range, "NMF", skipped):
         numbers["nmf"] = _nmf_numbers(core_loss, phases, config["nmf"], extent, book)
+    if skipped:
+        numbers["skipped_steps"] = skipped
     numbers["figures"] = book.figures
     return numbers
+
+
+def _covers(signal, energy_range, step: str, skipped: dict[str, str]) -> bool:
+    """Whether the signal's energy axis holds ``energy_range``; if not, the optional ``step``
+    is skipped with its reason in ``skipped`` (the dataset goes on)."""
+    axis = signal.axes_manager.signal_axes[0]
+    lo, hi = (float(v) for v in energy_range)
+    if axis.low_value <= lo < hi <= axis.high_value:
+        return True
+    skipped[step] = (
+        f"its range {lo:g}-{hi:g} eV lies outside this file's energy axis "
+        f"({axis.low_value:g}-{axis.high_value:g} eV)"
+    )
+    return False
 
 
 def _dose_numbers(signal, config: dict[str, Any], extent, book: FigureBook) -> dict[str, Any]:
