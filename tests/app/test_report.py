@@ -386,3 +386,18 @@ def test_an_optional_step_outside_the_axis_is_skipped_with_a_note(tmp_path):
     assert "nmf" not in results
     page = (out / "datasets" / name / "index.html").read_text(encoding="utf-8")
     assert "NMF skipped" in page
+
+
+def test_no_error_lines_from_the_lazy_load_tried_first(tmp_path, caplog):
+    """An .msa file cannot be read lazily: the retry in memory is the answer, and HyperSpy's
+    "report this error to the RosettaSciIO developers" lines are not shown."""
+    import logging
+
+    from cryospec.app.report.runner import discover
+
+    data = Path(__file__).parents[1] / "data"
+    shutil.copy(data / "hyperspy_coreloss_360-770eV_OK_MnL.msa", tmp_path)
+    with caplog.at_level(logging.WARNING):
+        (entry,) = discover([tmp_path])
+    assert entry["kind"] == "eels"
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

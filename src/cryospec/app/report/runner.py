@@ -18,6 +18,7 @@ import logging
 import platform
 import time
 from collections.abc import Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -68,12 +69,26 @@ def _inputs(paths: Sequence[str | Path]) -> list[Path]:
     return found
 
 
+@contextmanager
+def _quiet(name: str):
+    """Silence the logger ``name`` (below CRITICAL) for the duration: a first try whose failure
+    is handled, so only the fallback's messages are shown."""
+    logger = logging.getLogger(name)
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def _classify(path: Path) -> tuple[str, str | None]:
     """("eels" | "low_loss" | "edx" | "unreadable", reason); reads the file lazily."""
     from cryospec.signals import io
 
     try:
-        signal = io.load(path, lazy=True)
+        with _quiet("hyperspy.io"):  # its "report this error" lines when lazy is not supported
+            signal = io.load(path, lazy=True)
     except OSError as exc:
         if "Lazy loading is not supported" not in str(exc):
             return "unreadable", f"{type(exc).__name__}: {exc}"
