@@ -401,3 +401,51 @@ def test_no_error_lines_from_the_lazy_load_tried_first(tmp_path, caplog):
         (entry,) = discover([tmp_path])
     assert entry["kind"] == "eels"
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_pairs_table_pairs_a_real_core_loss_with_its_low_loss(tmp_path):
+    """The pyEELSMODEL SrTiO3 pair (names that the NAME_low_loss rule does not pair), through
+    `cryospec report` with a [pairs] table and the values the files lack (pyEELSMODEL's own,
+    tests/data/README): paired, the zero-loss peak (at -4.2 eV in the file) aligned with a note,
+    and O/Ti = 3 within 15 % (measured 3.28, as through the API)."""
+    data = Path(__file__).parents[1] / "data"
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for part in ("hl_357-664eV", "ll"):
+        shutil.copy(data / f"pyEELSMODEL_SrTiO3_{part}.msa", folder)
+    config = tmp_path / "c.toml"
+    config.write_text(
+        "[acquisition]\ndetector_gain = 1.0\nbeam_energy_keV = 300.0\nconvergence_mrad = 0.9\n"
+        'collection_mrad = 2.675\n[eels]\nedges = ["Ti_L23", "O_K"]\n'
+        '[pairs]\n"pyEELSMODEL_SrTiO3_hl_357-664eV" = "pyEELSMODEL_SrTiO3_ll.msa"\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    args = ["report", str(folder), "--out", str(out), "--config", str(config), "--no-progress"]
+    assert main(args) == 0
+    (row,) = _rows(out / "summary.csv")
+    assert row["status"] == "done"
+    results = json.loads(
+        (out / "datasets" / row["dataset"] / "results.json").read_text(encoding="utf-8")
+    )
+    assert results["low_loss"].endswith("pyEELSMODEL_SrTiO3_ll.msa")
+    quant = results["quantification"]
+    ratio = (
+        quant["elements"]["O"]["areal_density_mean"] / quant["elements"]["Ti"]["areal_density_mean"]
+    )
+    assert ratio == pytest.approx(3.0, rel=0.15)
+    assert any("zero-loss peak sat at -4.2" in note for note in quant["notes"])
+
+
+def test_pairs_table_errors_name_the_file(tmp_path):
+    from cryospec.app.report.config import load_config
+    from cryospec.app.report.runner import discover
+
+    bad = tmp_path / "c.toml"
+    bad.write_text('[pairs]\n"a" = 3\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="must name a low-loss file"):
+        load_config(bad)
+    core_loss, _, _ = li_lipon(shape=(2, 8), seed=0)
+    core_loss.save(tmp_path / "core.hspy")
+    (entry,) = discover([tmp_path], pairs={"core": "missing.hspy"})
+    assert entry["kind"] == "unreadable" and "not among the inputs" in entry["reason"]

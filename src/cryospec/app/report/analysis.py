@@ -18,6 +18,7 @@ from cryospec.app.figures import (
     value_error_grid,
 )
 from cryospec.core.dose import MissingMetadataError
+from cryospec.core.low_loss import zero_loss_centre
 from cryospec.edges import get_edge as _get_edge
 from cryospec.signals.metadata import MICROSCOPE_FIELDS
 
@@ -160,8 +161,10 @@ def analyse_eels(core_loss, low_loss, config: dict[str, Any], folder: Path) -> d
     extent = _extent(core_loss)
     numbers: dict[str, Any] = {"kind": "EELS", "filled_from_config": filled}
     numbers["dose"] = _dose_numbers(core_loss, config, extent, book)
+    alignment = None
     if low_loss is not None:
         apply_acquisition(low_loss, config["acquisition"])
+        core_loss, low_loss, alignment = _aligned_pair(core_loss, low_loss)
     eels = config["eels"]
     windows = eels["background_windows"]
     edges, skipped = _edges_on_axis(core_loss, eels["edges"])
@@ -181,6 +184,8 @@ def analyse_eels(core_loss, low_loss, config: dict[str, Any], folder: Path) -> d
         fit_range_eV=tuple(eels["fit_range"]) if eels["fit_range"] else None,
         show_progressbar=False,
     )
+    if alignment:
+        result.notes.append(alignment)
     numbers["quantification"] = result.summary()
     elements = list(result.atomic_fraction)
     if result.t_over_lambda is not None:
@@ -238,6 +243,33 @@ def _covers(signal, energy_range, step: str, skipped: dict[str, str]) -> bool:
         f"({axis.low_value:g}-{axis.high_value:g} eV)"
     )
     return False
+
+
+def _aligned_pair(core_loss, low_loss):
+    """The pair with its zero-loss peak at 0 eV: a report's user cannot call
+    ``align_zero_loss``, so a peak more than one channel off is aligned here (pixel by pixel,
+    the core loss shifted with it), with a note; a low loss of other pixels is left as it is
+    (``quantify`` then says what is wrong)."""
+    if low_loss.axes_manager.navigation_shape != core_loss.axes_manager.navigation_shape:
+        return core_loss, low_loss, None
+    axis = low_loss.axes_manager.signal_axes[0]
+    energy = np.asarray(axis.axis, dtype=float)
+    data = np.asarray(low_loss.data, dtype=float).reshape(-1, axis.size)
+    peak = float(energy[np.argmax(np.median(data, axis=0))])
+    # a zero-loss peak to align on: the spectrum's maximum, within 10 eV of 0, on an axis that
+    # starts below 0 eV and 2 eV below it (a low loss cut above its zero-loss peak is not
+    # aligned on its plasmon, 7.5 eV in Li metal, or on its cut edge)
+    if not (abs(peak) <= 10.0 and energy[0] < min(0.0, peak - 2.0)):
+        return core_loss, low_loss, None
+    centre = float(np.median(zero_loss_centre(data, energy)))
+    if not np.isfinite(centre) or abs(centre) <= abs(axis.scale):
+        return core_loss, low_loss, None
+    core, low, _ = core_loss.align_zero_loss(low_loss)
+    note = (
+        f"the low loss's zero-loss peak sat at {centre:+.2f} eV: both spectra were shifted "
+        "with it, pixel by pixel, to put it at 0 eV (align_zero_loss)"
+    )
+    return core, low, note
 
 
 def _dose_numbers(signal, config: dict[str, Any], extent, book: FigureBook) -> dict[str, Any]:

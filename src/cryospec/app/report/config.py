@@ -42,6 +42,9 @@ Example ``report.toml``::
     [edx]
     lines = ["N_Ka", "O_Ka", "P_Ka"]
     k_factors = { N = 2.0, O = 1.5, P = 1.0 }
+
+    [pairs]                          # core loss = its low loss, where the names do not say so
+    "coreloss_spectrum.msa" = "lowloss_spectrum.msa"
 """
 
 from __future__ import annotations
@@ -92,7 +95,11 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     },
     "nmf": {"n_components": 0, "signal_range": [40.0, 90.0], "references": {}},
     "edx": {"lines": None, "k_factors": None},
+    # core-loss file name -> its low-loss file name (without folders; the extension optional),
+    # for pairs the NAME / NAME_low_loss rule does not find
+    "pairs": {},
 }
+_FREE_SECTIONS = ("pairs",)
 
 _CHOICES = {
     ("eels", "method"): ("model", "integration"),
@@ -133,6 +140,14 @@ def load_config(
                 raise ValueError(f"unknown config section [{section}]; known: {', '.join(config)}")
             if not isinstance(values, dict):
                 raise ValueError(f"[{section}] must be a table")
+            if section in _FREE_SECTIONS:
+                for key, value in values.items():
+                    if not isinstance(value, str) or not value:
+                        raise ValueError(
+                            f"[{section}] {key!r} must name a low-loss file, got {value!r}"
+                        )
+                config[section].update(copy.deepcopy(values))
+                continue
             for key, value in values.items():
                 if key not in config[section]:
                     raise ValueError(

@@ -114,9 +114,21 @@ def _classify(path: Path) -> tuple[str, str | None]:
     return "eels", None
 
 
-def discover(paths: Sequence[str | Path]) -> list[dict[str, Any]]:
+def _named(path: Path, name: str) -> bool:
+    """Whether ``name`` (a file name, its extension optional) names ``path``."""
+    return name in (path.name, path.stem)
+
+
+def discover(
+    paths: Sequence[str | Path], pairs: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
     """The datasets among ``paths`` (files or folders): one entry per core loss, EDX map or
-    unusable file, each with ``name``, ``kind``, ``input``, ``low_loss`` and ``reason``."""
+    unusable file, each with ``name``, ``kind``, ``input``, ``low_loss`` and ``reason``.
+
+    A core loss and its low loss are paired by ``pairs`` (core-loss file name -> low-loss file
+    name, the config's ``[pairs]``), else by the ``NAME`` / ``NAME_low_loss`` rule.
+    """
+    pairs = pairs or {}
     files = _inputs(paths)
     kinds = {path: _classify(path) for path in files}
     low_losses = {path for path, (kind, _) in kinds.items() if kind == "low_loss"}
@@ -126,7 +138,23 @@ def discover(paths: Sequence[str | Path]) -> list[dict[str, Any]]:
         if kind == "low_loss":
             continue
         partner = None
-        if kind == "eels":
+        wanted = next((v for k, v in pairs.items() if _named(path, k)), None)
+        if wanted is not None and kind == "eels":
+            matches = [p for p in files if _named(p, wanted)]
+            if not matches:
+                kind, reason = "unreadable", f"[pairs] names {wanted!r}, not among the inputs"
+            elif kinds[matches[0]][0] != "low_loss":
+                kind, reason = (
+                    "unreadable",
+                    (
+                        f"[pairs] names {wanted!r}, which is not a low loss (no zero-loss peak "
+                        "region: its axis starts at or above 20 eV)"
+                    ),
+                )
+            else:
+                partner = matches[0]
+                paired.add(partner)
+        elif kind == "eels":
             for candidate in low_losses:
                 stem = candidate.stem
                 if candidate.parent == path.parent and any(
@@ -155,7 +183,10 @@ def discover(paths: Sequence[str | Path]) -> list[dict[str, Any]]:
                 "kind": "low_loss",
                 "input": str(path),
                 "low_loss": None,
-                "reason": "a low loss without a matching core loss (name it CORE_low_loss.*)",
+                "reason": (
+                    "a low loss without a matching core loss (name it CORE_low_loss.*, or pair "
+                    "it in the config: [pairs] CORE = LOW_LOSS)"
+                ),
             }
         )
     return entries
@@ -418,7 +449,7 @@ def run_report(
     if out.exists() and not out.is_dir():
         raise NotADirectoryError(f"{out} exists and is not a folder")
     out.mkdir(parents=True, exist_ok=True)
-    entries = discover(inputs)
+    entries = discover(inputs, pairs=config["pairs"])
     if not entries:
         raise ValueError(f"no readable inputs among {[str(p) for p in inputs]}")
     started = time.time()
