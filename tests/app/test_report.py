@@ -414,10 +414,12 @@ def test_pairs_table_pairs_a_real_core_loss_with_its_low_loss(tmp_path):
     for part in ("hl_357-664eV", "ll"):
         shutil.copy(data / f"pyEELSMODEL_SrTiO3_{part}.msa", folder)
     config = tmp_path / "c.toml"
+    # the values the files lack, for these files alone (a [files."NAME"] table)
     config.write_text(
-        "[acquisition]\ndetector_gain = 1.0\nbeam_energy_keV = 300.0\nconvergence_mrad = 0.9\n"
-        'collection_mrad = 2.675\n[eels]\nedges = ["Ti_L23", "O_K"]\n'
-        '[pairs]\n"pyEELSMODEL_SrTiO3_hl_357-664eV" = "pyEELSMODEL_SrTiO3_ll.msa"\n',
+        '[acquisition]\ndetector_gain = 1.0\n[eels]\nedges = ["Ti_L23", "O_K"]\n'
+        '[pairs]\n"pyEELSMODEL_SrTiO3_hl_357-664eV" = "pyEELSMODEL_SrTiO3_ll.msa"\n'
+        '[files."pyEELSMODEL_SrTiO3_hl_357-664eV.msa"]\nbeam_energy_keV = 300.0\n'
+        "convergence_mrad = 0.9\ncollection_mrad = 2.675\n",
         encoding="utf-8",
     )
     out = tmp_path / "out"
@@ -444,6 +446,9 @@ def test_pairs_table_errors_name_the_file(tmp_path):
     bad = tmp_path / "c.toml"
     bad.write_text('[pairs]\n"a" = 3\n', encoding="utf-8")
     with pytest.raises(ValueError, match="must name a low-loss file"):
+        load_config(bad)
+    bad.write_text('[files."a.msa"]\nbeam_energy = 300.0\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"unknown key 'beam_energy' in \[files"):
         load_config(bad)
     core_loss, _, _ = li_lipon(shape=(2, 8), seed=0)
     core_loss.save(tmp_path / "core.hspy")

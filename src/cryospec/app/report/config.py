@@ -45,6 +45,9 @@ Example ``report.toml``::
 
     [pairs]                          # core loss = its low loss, where the names do not say so
     "coreloss_spectrum.msa" = "lowloss_spectrum.msa"
+
+    [files."coreloss_spectrum.msa"]  # [acquisition] values for one file (and its low loss)
+    beam_energy_keV = 100.0
 """
 
 from __future__ import annotations
@@ -98,8 +101,10 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     # core-loss file name -> its low-loss file name (without folders; the extension optional),
     # for pairs the NAME / NAME_low_loss rule does not find
     "pairs": {},
+    # file name (extension optional) -> [acquisition] values for that file alone
+    "files": {},
 }
-_FREE_SECTIONS = ("pairs",)
+_FREE_SECTIONS = ("pairs", "files")
 
 _CHOICES = {
     ("eels", "method"): ("model", "integration"),
@@ -141,11 +146,7 @@ def load_config(
             if not isinstance(values, dict):
                 raise ValueError(f"[{section}] must be a table")
             if section in _FREE_SECTIONS:
-                for key, value in values.items():
-                    if not isinstance(value, str) or not value:
-                        raise ValueError(
-                            f"[{section}] {key!r} must name a low-loss file, got {value!r}"
-                        )
+                _check_free_section(section, values)
                 config[section].update(copy.deepcopy(values))
                 continue
             for key, value in values.items():
@@ -163,6 +164,23 @@ def load_config(
     if int(config["nmf"]["n_components"]) < 0:
         raise ValueError("[nmf] n_components must be >= 0")
     return config
+
+
+def _check_free_section(section: str, values: dict[str, Any]) -> None:
+    """``[pairs]``: file name -> low-loss file name; ``[files."NAME"]``: acquisition keys."""
+    for key, value in values.items():
+        if section == "pairs":
+            if not isinstance(value, str) or not value:
+                raise ValueError(f"[pairs] {key!r} must name a low-loss file, got {value!r}")
+            continue
+        if not isinstance(value, dict):
+            raise ValueError(f'[files."{key}"] must be a table of [acquisition] keys')
+        unknown = set(value) - set(DEFAULTS["acquisition"])
+        if unknown:
+            raise ValueError(
+                f'unknown key {sorted(unknown)[0]!r} in [files."{key}"]; known: '
+                f"{', '.join(DEFAULTS['acquisition'])}"
+            )
 
 
 def config_hash(config: dict[str, Any]) -> str:

@@ -204,6 +204,17 @@ def _json_default(value):
     raise TypeError(f"cannot write {type(value).__name__} to JSON")
 
 
+def _dataset_config(config: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
+    """The configuration of one dataset: ``[acquisition]`` updated with its ``[files]`` entry
+    (the core loss's file name, its extension optional), which applies to its low loss too."""
+    path = Path(entry["input"])
+    own = next((v for k, v in config["files"].items() if _named(path, k)), None)
+    if not own:
+        return config
+    merged = {**config["acquisition"], **{k: v for k, v in own.items() if v is not None}}
+    return {**config, "acquisition": merged}
+
+
 def process_dataset(
     entry: dict[str, Any], config: dict[str, Any], out_dir: str, force: bool = False
 ) -> dict[str, Any]:
@@ -224,6 +235,7 @@ def process_dataset(
     }
     if entry["kind"] in ("unreadable", "low_loss"):
         return {**record, "status": "failed", "reason": entry["reason"], "page": None}
+    config = _dataset_config(config, entry)
     try:
         checksums = {entry["input"]: _sha256(Path(entry["input"]))}
         if entry["low_loss"]:
@@ -259,7 +271,10 @@ def process_dataset(
         reason = f"{type(exc).__name__}: {exc}"
         if isinstance(exc, MissingMetadataError) and exc.field:
             # the report's user sets it in the configuration, not by a Python call
-            reason += f" (in the report config: [acquisition] {exc.field} = ...)"
+            reason += (
+                f" (in the report config: [acquisition] {exc.field} = ..., or "
+                f'[files."{Path(entry["input"]).name}"] {exc.field} = ... for this file)'
+            )
         return {
             **record,
             "status": "failed",
