@@ -277,3 +277,34 @@ def test_numeric_options_are_checked_at_parse_time(argv, option, capsys):
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert f"argument {option}" in err and "is not a" in err
+
+
+def test_each_log_message_is_shown_once():
+    """HyperSpy logs its Numba notice at every decorated call (7 times per command, twice
+    each with the root handler): the CLI lets each distinct message through once."""
+    import logging
+
+    from cryospec.app.cli import _each_log_message_once
+
+    _each_log_message_once()
+    _each_log_message_once()  # idempotent
+    logger = logging.getLogger("hyperspy.decorators")
+    assert len([f for f in logger.filters if type(f).__name__ == "_OncePerMessage"]) == 1
+    shown = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            shown.append(record.getMessage())
+
+    keep = Keep()
+    logger.addHandler(keep)
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        for _ in range(3):
+            logger.warning("a notice repeated at every call (test)")
+        logger.warning("another notice (test)")
+    finally:
+        logger.removeHandler(keep)
+        logger.setLevel(level)
+    assert shown == ["a notice repeated at every call (test)", "another notice (test)"]

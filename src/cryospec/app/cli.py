@@ -464,6 +464,34 @@ def _add_edges_command(sub) -> None:
     edges.set_defaults(func=_cmd_edges)
 
 
+class _OncePerMessage(logging.Filter):
+    """Let each distinct log message through once (HyperSpy repeats its Numba notice at every
+    decorated call, and its own handler and the root one would both print it)."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen: set[tuple[str, int, str]] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        key = (record.name, record.levelno, record.getMessage())
+        if key in self.seen:
+            return False
+        self.seen.add(key)
+        return True
+
+
+_ONCE = _OncePerMessage()
+
+
+def _each_log_message_once() -> None:
+    # on the loggers the records come from (HyperSpy replaces its handlers when its api loads);
+    # one filter for the process, however often main() runs
+    for name in ("hyperspy.decorators", "hyperspy.io", "rsciio"):
+        logger = logging.getLogger(name)
+        if _ONCE not in logger.filters:
+            logger.addFilter(_ONCE)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``cryospec`` console script."""
     parser = build_parser()
@@ -472,6 +500,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.ERROR,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    _each_log_message_once()
     try:
         if getattr(args, "on_scheduler", False):
             with _scheduler(args):
