@@ -166,7 +166,8 @@ def window_electrons(
 
 def fit_window_block(block, *, mask, energy, gain, model, estimator, exponents, ref, check):
     electrons = window_electrons(np.asarray(block[..., mask], dtype=float), gain, **check)
-    read_noise = check.get("read_noise", 0.0) / gain if check["negative"] == "shift" else 0.0
+    # the check carries a read noise only for the shifted-Poisson fit (negative="shift")
+    read_noise = check["read_noise"] / gain
     if read_noise > 0:
         fit = fit_power_law_read_noise(electrons, energy, read_noise, reference_eV=ref)
     else:

@@ -11,7 +11,11 @@ import numpy as np
 from cryospec._chunks import iterate_row_blocks
 from cryospec.core.decompose import choose_n_components, kl_nmf, kl_nmf_blocks, kl_nmf_shifted
 from cryospec.core.phases import label_by_maps
-from cryospec.signals.quantify_noise import NEGATIVE_CHOICES, resolve_count_noise
+from cryospec.signals.quantify_noise import (
+    NEGATIVE_CHOICES,
+    negative_count_sums,
+    resolve_count_noise,
+)
 
 __all__ = ["DecompositionMethods"]
 
@@ -226,10 +230,8 @@ def _count_noise(signal, values: np.ndarray, negative: str, read_noise):
     gain = 1.0
     if signal.metadata.has_item("CryoSpec.Acquisition.detector_gain"):
         gain = float(signal.detector_gain())
-    below = np.minimum(values, 0.0)
-    noise = resolve_count_noise(
-        signal, negative, read_noise, gain, int((values < 0).sum()), float((below * below).sum())
-    )
+    n_negative, square_sum, _ = negative_count_sums(values)
+    noise = resolve_count_noise(signal, negative, read_noise, gain, n_negative, square_sum)
     for message in noise.warnings:
         warnings.warn(message, UserWarning, stacklevel=3)
     return noise

@@ -47,7 +47,13 @@ from cryospec.edges import get_edge
 from cryospec.signals.low_loss import low_loss_array
 from cryospec.signals.maps import navigation_map
 from cryospec.signals.metadata import microscope_parameters
-from cryospec.signals.quantify_noise import NEGATIVE_CHOICES
+from cryospec.signals.quantify_noise import (
+    ESTIMATED,
+    NEGATIVE_CHOICES,
+    estimated_read_noise,
+    known_read_noise,
+    negative_count_sums,
+)
 from cryospec.signals.results import BackgroundResult
 
 __all__ = ["BackgroundMethods", "background_subtracted_sum", "resolve_windows"]
@@ -210,12 +216,8 @@ def _set_noise(plan, signal, negative, read_noise, model, estimator) -> None:
     counts (:func:`_estimate_read_noise`)."""
     if negative not in NEGATIVE_CHOICES:
         raise ValueError(f"negative must be one of {NEGATIVE_CHOICES}, got {negative!r}")
-    if read_noise < 0 or not np.isfinite(read_noise):
-        raise ValueError(f"read_noise must be finite and >= 0, got {read_noise!r}")
-    plan.read_noise, plan.read_noise_source = float(read_noise), "given" if read_noise else "none"
-    if not read_noise and signal.metadata.has_item("CryoSpec.Noise.read_noise"):
-        plan.read_noise = float(signal.metadata.get_item("CryoSpec.Noise.read_noise"))
-        plan.read_noise_source = "metadata.CryoSpec.Noise.read_noise"
+    # 0 is "not given" here: the recorded read noise, if any
+    plan.read_noise, plan.read_noise_source = known_read_noise(signal, read_noise or None)
     # the shifted-Poisson window fit is a power law by maximum likelihood (alone or with the
     # tails of preceding edges)
     plan.shifted_fit = negative == "shift" and model == "power_law" and estimator == "ml"
@@ -231,20 +233,14 @@ def _estimate_read_noise(plan, window: np.ndarray) -> None:
     negative window counts (a lower bound of the read noise), with a warning."""
     if not (plan.shifted_fit and plan.read_noise == 0):
         return
-    below = window[window < 0]
-    if below.size == 0:
+    n_negative, square_sum, _ = negative_count_sums(window)
+    if not n_negative:
         return
-    plan.read_noise = float(np.sqrt(np.mean(below * below)))
-    plan.read_noise_source = "estimated: root mean square of the negative counts"
+    where = " in the background windows"
+    plan.read_noise, message = estimated_read_noise(int(n_negative), float(square_sum), where)
+    plan.read_noise_source = ESTIMATED
     plan.check["read_noise"] = plan.read_noise
-    warnings.warn(
-        f"{below.size} negative counts in the background windows and no read noise given: "
-        f"fitted as shifted Poisson with a read noise of {plan.read_noise:.3g} counts, the root "
-        "mean square of the negative counts (a lower bound). Give the detector's value with "
-        "read_noise= or set_noise_model()",
-        UserWarning,
-        stacklevel=4,
-    )
+    warnings.warn(message, UserWarning, stacklevel=4)
 
 
 def _checked_cross_section(cross_section: str) -> str:

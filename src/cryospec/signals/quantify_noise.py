@@ -25,9 +25,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["NEGATIVE_CHOICES", "CountNoise", "negative_count_sums", "resolve_count_noise"]
+__all__ = [
+    "ESTIMATED",
+    "NEGATIVE_CHOICES",
+    "CountNoise",
+    "estimated_read_noise",
+    "known_read_noise",
+    "negative_count_sums",
+    "resolve_count_noise",
+]
 
 NEGATIVE_CHOICES = ("shift", "clip", "raise")
+ESTIMATED = "estimated: root mean square of the negative counts"
+_RECORDED = "CryoSpec.Noise.read_noise"
 
 
 @dataclass
@@ -89,6 +99,39 @@ def negative_count_sums(data):
     return (data < 0).sum(), (below * below).sum(), below.sum(axis=tuple(range(data.ndim - 1)))
 
 
+def known_read_noise(signal, read_noise: float | None) -> tuple[float, str]:
+    """The read noise in counts and its source: ``read_noise`` if given (not None), else the
+    one :meth:`set_noise_model` recorded, else ``(0.0, "none")``.
+
+    Raises
+    ------
+    ValueError
+        A given read noise that is negative or not finite.
+    """
+    if read_noise is not None:
+        if not (np.isfinite(read_noise) and read_noise >= 0):
+            raise ValueError(f"read_noise must be finite and >= 0 counts, got {read_noise!r}")
+        return float(read_noise), "given"
+    if signal.metadata.has_item(_RECORDED):
+        return float(signal.metadata.get_item(_RECORDED)), f"metadata.{_RECORDED}"
+    return 0.0, "none"
+
+
+def estimated_read_noise(n_negative: int, square_sum: float, where: str = "") -> tuple[float, str]:
+    """The read noise estimated from ``n_negative`` negative counts whose squares sum to
+    ``square_sum`` (their root mean square: exact where the mean signal is zero, a lower bound
+    where it is not), and the warning that says so (``where``: e.g. " in the background
+    windows")."""
+    value = float(np.sqrt(square_sum / n_negative))
+    message = (
+        f"{n_negative} negative counts{where} and no read noise given: fitted as shifted "
+        f"Poisson with a read noise of {value:.3g} counts, the root mean square of the negative "
+        "counts (a lower bound; the amounts do not depend on it, their standard errors do). "
+        "Give the detector's value with read_noise= or set_noise_model()"
+    )
+    return value, message
+
+
 def resolve_count_noise(
     signal,
     negative: str,
@@ -123,20 +166,9 @@ def resolve_count_noise(
                 "signal upwards; negative='shift' fits them with the read noise instead"
             )
         return noise
-    if read_noise is not None:
-        if not (np.isfinite(read_noise) and read_noise >= 0):
-            raise ValueError(f"read_noise must be finite and >= 0 counts, got {read_noise!r}")
-        noise.read_noise, noise.source = float(read_noise), "given"
-    elif signal.metadata.has_item("CryoSpec.Noise.read_noise"):
-        noise.read_noise = float(signal.metadata.get_item("CryoSpec.Noise.read_noise"))
-        noise.source = "metadata.CryoSpec.Noise.read_noise"
+    noise.read_noise, noise.source = known_read_noise(signal, read_noise)
     if n_negative and noise.read_noise == 0:
-        noise.read_noise = float(np.sqrt(negative_square_sum / n_negative))
-        noise.source = "estimated: root mean square of the negative counts"
-        noise.warnings.append(
-            f"{n_negative} negative counts and no read noise given: fitted as shifted Poisson "
-            f"with a read noise of {noise.read_noise:.3g} counts, the root mean square of the "
-            "negative counts (a lower bound; the amounts do not depend on it, their standard "
-            "errors do). Give the detector's value with read_noise= or set_noise_model()"
-        )
+        noise.read_noise, message = estimated_read_noise(n_negative, negative_square_sum)
+        noise.source = ESTIMATED
+        noise.warnings.append(message)
     return noise
