@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -27,10 +28,29 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
     try:
         write(tmp_path)
         os.replace(tmp_path, target)
-    except BaseException:
+    except BaseException as exc:
         tmp_path.unlink(missing_ok=True)
+        reason = _io_failure(exc)
+        if reason:
+            raise OSError(f"cannot write {target}: {reason}") from exc
         raise
     return target
+
+
+_WRITER_MESSAGE = re.compile(r"error message = '([^']+)'")
+
+
+def _io_failure(exc: BaseException) -> str | None:
+    """The operating system's reason when ``exc`` is a failed write (a full disk, no
+    permission), also when a writer library wraps it (h5py raises RuntimeError with the errno
+    in its text); None for other errors."""
+    if isinstance(exc, OSError):
+        return exc.strerror or str(exc)
+    text = str(exc)
+    found = _WRITER_MESSAGE.search(text)
+    if found and "errno" in text:
+        return found.group(1)
+    return None
 
 
 def atomic_write_text(path: str | Path, text: str) -> Path:

@@ -38,6 +38,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_quantify(args: argparse.Namespace) -> int:
+    from cryospec.signals.io import read_errors_named
+
     core_loss, low_loss, edges = _load_inputs(args)
     microscope = {
         "beam_energy": args.beam_energy,
@@ -47,17 +49,18 @@ def _cmd_quantify(args: argparse.Namespace) -> int:
     given = {k: v for k, v in microscope.items() if v is not None}
     if given:
         core_loss.set_microscope_parameters(**given)
-    result = core_loss.quantify(
-        edges,
-        low_loss=low_loss,
-        method=args.method,
-        detector_gain=args.detector_gain,
-        count_target=args.count_target,
-        cross_section=args.cross_section,
-        fit_ranges=args.fit_ranges,
-        negative=args.negative,
-        read_noise=args.read_noise,
-    )
+    with read_errors_named({args.input: core_loss, args.low_loss: low_loss}):
+        result = core_loss.quantify(
+            edges,
+            low_loss=low_loss,
+            method=args.method,
+            detector_gain=args.detector_gain,
+            count_target=args.count_target,
+            cross_section=args.cross_section,
+            fit_ranges=args.fit_ranges,
+            negative=args.negative,
+            read_noise=args.read_noise,
+        )
     out = args.out
     maps = result.stack()
     atomic_write(out / "quantification.hspy", lambda p: maps.save(p, overwrite=True))
@@ -96,9 +99,11 @@ def _cmd_quantify(args: argparse.Namespace) -> int:
 
 def _cmd_profile(args: argparse.Namespace) -> int:
     from cryospec.app.figures import element_profiles, plot_profiles
+    from cryospec.signals.io import read_errors_named
 
     core_loss, low_loss, edges = _load_inputs(args)
-    result = core_loss.quantify(edges, low_loss=low_loss, detector_gain=args.detector_gain)
+    with read_errors_named({args.input: core_loss, args.low_loss: low_loss}):
+        result = core_loss.quantify(edges, low_loss=low_loss, detector_gain=args.detector_gain)
     line = None
     if args.line:
         line = tuple(float(v) for v in args.line.split(","))

@@ -228,6 +228,9 @@ def _gradient_section(profiles: dict[str, Any]) -> list[str]:
         if "error" in v:
             rows.append([el, "fit failed: " + v["error"], *["–"] * 6])
             continue
+        if "not_profiled" in v:
+            rows.append([el, "not profiled: " + v["not_profiled"], *["–"] * 6])
+            continue
         length_key = next((k for k in v if k.endswith("length_nm")), None)
         position = v.get("position_status") or _with_interval(v, "position_nm")
         model = (v.get("selection") or {}).get("chosen", v.get("model", ""))

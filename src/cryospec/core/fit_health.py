@@ -11,7 +11,13 @@ from numpy.typing import NDArray
 if TYPE_CHECKING:
     from cryospec.core.quantify import EdgeModelResult
 
-__all__ = ["DETECTION_SIGNIFICANCE", "POOR_FIT_DEVIANCE", "POOR_FIT_SHARE", "fit_health"]
+__all__ = [
+    "DETECTION_SIGNIFICANCE",
+    "OUTLIER_FACTOR",
+    "POOR_FIT_DEVIANCE",
+    "POOR_FIT_SHARE",
+    "fit_health",
+]
 
 
 # Reduced Poisson deviance above which a pixel's fit is called poor (about 1 when the model
@@ -24,6 +30,30 @@ POOR_FIT_SHARE = 0.1
 # reported as not detected.
 DETECTION_SIGNIFICANCE = 3.0
 _ONE_SIDED_95 = 1.6448536269514722
+# A pixel whose reduced deviance exceeds this many times the map's median (and this value) is
+# an outlier: a spike (X-ray hit) or a damaged spectrum the model cannot follow.
+OUTLIER_FACTOR = 20.0
+
+
+def _outlier_warning(reduced_deviance: NDArray, warnings: list[str]) -> None:
+    finite = np.isfinite(reduced_deviance)
+    if reduced_deviance.size < 2 or not finite.any():
+        return
+    median = float(np.median(reduced_deviance[finite]))
+    limit = OUTLIER_FACTOR * max(median, 1.0)
+    outliers = finite & (reduced_deviance > limit)
+    if not outliers.any():
+        return
+    worst = np.unravel_index(
+        int(np.argmax(np.where(outliers, reduced_deviance, -np.inf))), reduced_deviance.shape
+    )
+    warnings.append(
+        f"{int(outliers.sum())} pixel(s) fit far worse than the map (Poisson deviance per "
+        f"degree of freedom {float(reduced_deviance[worst]):.3g} at pixel "
+        f"{tuple(int(i) for i in worst)}, median {median:.3g}): a spike (X-ray hit) or a "
+        "damaged spectrum? Their amounts are not reliable, and the map's detection tests are "
+        "weakened; s.remove_spikes() removes spikes"
+    )
 
 
 def fit_health(
@@ -87,6 +117,7 @@ def fit_health(
     out["poor_fit_fraction"] = None
     out["median_reduced_deviance"] = None
     if reduced_deviance is not None:
+        _outlier_warning(np.asarray(reduced_deviance, dtype=float), out["warnings"])
         values = np.asarray(reduced_deviance, dtype=float).ravel()
         values = values[np.isfinite(values)]
         if values.size:

@@ -6,9 +6,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 __all__ = [
+    "LOW_LOSS_CHECKS",
     "LOW_LOSS_SUMMARY",
     "PLASMON_RANGE_EV",
+    "dark_level",
     "log_ratio_thickness",
+    "low_loss_checks",
     "low_loss_summary",
     "resample_counts",
     "resampled_axis",
@@ -130,3 +133,40 @@ def resample_counts(spectra: NDArray, energy: NDArray, new_energy: NDArray) -> N
         cumulative[..., below + 1] - cumulative[..., below]
     )
     return np.diff(at_edges, axis=-1)
+
+
+# The quantities of :func:`low_loss_checks`, in the order of its last axis.
+LOW_LOSS_CHECKS = ("n_nonfinite", "first_nonfinite", "peak_channel")
+
+
+def low_loss_checks(spectra: NDArray) -> NDArray:
+    """Per spectrum: the number of NaN or infinite values, the first channel holding one (-1
+    without), and the channel of the maximum of the finite values (the zero-loss peak of a
+    low loss)."""
+    a = np.asarray(spectra, dtype=float)
+    bad = ~np.isfinite(a)
+    first = np.where(bad.any(-1), np.argmax(bad, axis=-1), -1)
+    peak = np.argmax(np.where(bad, -np.inf, a), axis=-1)
+    return np.stack([bad.sum(-1), first, peak], axis=-1).astype(float)
+
+
+def dark_level(summed: NDArray, energy: NDArray, n_spectra: int) -> tuple[float, float, float]:
+    """The dark level of a low loss from its summed spectrum: the mean count per channel and
+    spectrum on the gain side of the zero-loss peak, below the peak by 5 FWHM and at least
+    3 eV (where no electron arrives), its standard error (from the channels' scatter) and
+    its share of the mean spectrum's total counts over all channels. NaNs when fewer than 10
+    channels lie there.
+    """
+    e = np.asarray(energy, dtype=float)
+    y = np.asarray(summed, dtype=float)
+    top = int(np.argmax(y))
+    above_half = np.flatnonzero(y > y[top] / 2)
+    fwhm = (above_half[-1] - above_half[0] + 1) * (e[1] - e[0])
+    gain_side = e < e[top] - max(5.0 * fwhm, 3.0)
+    if gain_side.sum() < 10:
+        return float("nan"), float("nan"), float("nan")
+    values = y[gain_side] / n_spectra
+    level = float(values.mean())
+    se = float(values.std(ddof=1) / np.sqrt(values.size))
+    total = float(y.sum()) / n_spectra
+    return level, se, level * e.size / total if total > 0 else float("nan")

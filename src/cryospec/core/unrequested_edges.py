@@ -32,7 +32,12 @@ from numpy.typing import NDArray
 from cryospec.core.background import fit_background, window_sum_variance
 from cryospec.edges import Edge, edges_in_range
 
-__all__ = ["UnrequestedEdge", "find_unrequested_edges", "fine_structure_reach"]
+__all__ = [
+    "UnrequestedEdge",
+    "find_edges_below",
+    "find_unrequested_edges",
+    "fine_structure_reach",
+]
 
 PRE_WINDOW_EV = 25.0
 MAX_PRE_WINDOW_EV = 80.0
@@ -43,6 +48,13 @@ MIN_RELATIVE_EXCESS = 0.05
 # database onsets closer than this are one candidate (tested at the lowest)
 _SAME_CANDIDATE_EV = 8.0
 _BELOW_REQUESTED_EV = 15.0
+# below the lowest requested edge the axis often starts close to an edge (Li K at 55 eV on an
+# axis from 30 eV): a shorter pre-edge window is accepted there
+MIN_PRE_WINDOW_BELOW_EV = 15.0
+# candidate names listed in a description, the main shells first
+_LISTED = 6
+_SHELL_RANK = {"K": 0, "L23": 1, "M45": 2, "M23": 3, "N45": 4}
+_NEAR_EV = 3.0
 
 
 @dataclass(frozen=True)
@@ -55,9 +67,13 @@ class UnrequestedEdge:
     relative_excess: float
 
     def describe(self) -> str:
+        names = sorted(self.candidates, key=lambda n: _SHELL_RANK.get(n.split("_")[-1], 9))
+        listed = ", ".join(names[:_LISTED])
+        if len(names) > _LISTED:
+            listed += f" and {len(names) - _LISTED} minor ones"
         return (
             f"an edge not requested rises at {self.onset_eV:g} eV (database edges there: "
-            f"{', '.join(self.candidates)}; {self.significance:.0f} standard errors, "
+            f"{listed}; {self.significance:.0f} standard errors, "
             f"{100 * self.relative_excess:.0f} % above the extrapolated background)"
         )
 
@@ -163,3 +179,46 @@ def _step_test(
             return None
         scores.append((z, relative))
     return min(z for z, _ in scores), min(r for _, r in scores)
+
+
+def find_edges_below(
+    spectrum: NDArray, energy: NDArray, requested: list[Edge]
+) -> list[UnrequestedEdge]:
+    """Edges in one (summed) spectrum of electron counts below the lowest requested edge, by
+    the same step test (a pre-edge window of at least :data:`MIN_PRE_WINDOW_BELOW_EV`).
+
+    They do not bias the requested edges' fit, which starts above them, but the atomic
+    fractions are then among the requested elements only (a core loss with Li K quantified
+    without it: fractions among P, N and O in the Li metal). A test just below an edge passes
+    too, so the onset is the database onset with the most significant step within a test
+    window above the first that passes; the candidates are the edges within
+    :data:`_NEAR_EV` of it.
+    """
+    energy = np.asarray(energy, dtype=float)
+    counts = np.clip(np.asarray(spectrum, dtype=float), 0.0, None)
+    lowest = min(e.onset_eV for e in requested)
+    first = energy[0] + MIN_PRE_WINDOW_BELOW_EV + TEST_GAP_EV
+    last = lowest - _BELOW_REQUESTED_EV - TEST_GAP_EV - 2 * TEST_WINDOW_EV
+    names = {e.name for e in requested}
+    edges = [e for e in edges_in_range(first, last) if e.name not in names]
+    onsets = sorted({e.onset_eV for e in edges})
+    found: list[UnrequestedEdge] = []
+    floor = float(energy[0])
+
+    def test(onset: float):
+        return _step_test(
+            counts, energy, onset, max(floor, onset - TEST_GAP_EV - MAX_PRE_WINDOW_EV)
+        )
+
+    for onset in onsets:
+        if onset < floor + MIN_PRE_WINDOW_BELOW_EV + TEST_GAP_EV or test(onset) is None:
+            continue
+        scored = [(o, test(o)) for o in onsets if onset <= o < onset + TEST_WINDOW_EV]
+        best, (z, relative) = max(
+            ((o, r) for o, r in scored if r is not None), key=lambda item: item[1][0]
+        )
+        near = tuple(e.name for e in edges if abs(e.onset_eV - best) <= _NEAR_EV)
+        found.append(UnrequestedEdge(float(best), near, float(z), float(relative)))
+        # the next candidate's pre-edge window starts above this edge's fine structure
+        floor = best + TEST_GAP_EV + 2 * TEST_WINDOW_EV
+    return found

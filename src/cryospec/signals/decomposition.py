@@ -11,6 +11,8 @@ import numpy as np
 from cryospec._chunks import iterate_row_blocks
 from cryospec.core.decompose import choose_n_components, kl_nmf, kl_nmf_blocks, kl_nmf_shifted
 from cryospec.core.phases import label_by_maps
+from cryospec.signals.axis_checks import energy_axis
+from cryospec.signals.count_validation import check_counts_in_memory
 from cryospec.signals.quantify_noise import (
     NEGATIVE_CHOICES,
     negative_count_sums,
@@ -25,7 +27,7 @@ class DecompositionMethods:
 
     def _energy_mask(self, signal_range: tuple[float, float] | None) -> np.ndarray:
         """Channels inside ``signal_range`` (all when None); a range off the axis is an error."""
-        energy = np.asarray(self.axes_manager.signal_axes[0].axis)
+        energy = energy_axis(self)
         if signal_range is None:
             return np.ones(energy.size, dtype=bool)
         lo, hi = signal_range
@@ -101,6 +103,9 @@ class DecompositionMethods:
         n_channels = int(keep.sum())
         data = self.data.reshape(-1, energy.size)[:, keep]
         n_pixels = data.shape[0]
+        gain = _gain_or_one(self)
+        if not self._lazy:  # out of core each block is checked as it is read
+            check_counts_in_memory(self.data[..., keep], energy[keep], gain, "the signal range")
         if navigation_mask is None:
             use = np.ones(n_pixels, dtype=bool)
         else:
@@ -119,6 +124,7 @@ class DecompositionMethods:
 
         def prepare(block):
             block = np.asarray(block, dtype=float)
+            check_counts_in_memory(block, energy[keep], gain, "the signal range", whole=False)
             if negative == "shift" and np.any(block < 0):
                 raise ValueError(
                     "negative values: the out-of-core KL-NMF takes counts >= 0; decompose in "
@@ -235,3 +241,11 @@ def _count_noise(signal, values: np.ndarray, negative: str, read_noise):
     for message in noise.warnings:
         warnings.warn(message, UserWarning, stacklevel=3)
     return noise
+
+
+def _gain_or_one(signal) -> float:
+    """Counts per electron, when recorded (1 otherwise: the count checks' smallest count)."""
+    try:
+        return float(signal.detector_gain())
+    except (KeyError, AttributeError, ValueError):
+        return 1.0

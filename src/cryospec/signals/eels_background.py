@@ -44,7 +44,9 @@ from cryospec.core.subtraction import (
     window_mask,
 )
 from cryospec.edges import get_edge
-from cryospec.signals.low_loss import low_loss_array
+from cryospec.signals.axis_checks import energy_axis
+from cryospec.signals.count_validation import check_counts_in_memory
+from cryospec.signals.low_loss import check_low_loss, low_loss_array
 from cryospec.signals.maps import navigation_map
 from cryospec.signals.metadata import microscope_parameters
 from cryospec.signals.quantify_noise import (
@@ -271,13 +273,8 @@ def _plan(
     signal, edge, windows, model, estimator, preceding_edges, low_loss, detector_gain
 ) -> _Plan:
     axis = signal.axes_manager.signal_axes[0]
-    if not axis.is_uniform:
-        raise ValueError(
-            "the energy axis is not uniform: cryospec's background fit needs a uniform axis "
-            "(see axes_manager[-1].convert_to_uniform_axis())"
-        )
+    energy = energy_axis(signal)
     gain = signal.detector_gain(detector_gain)
-    energy = np.asarray(axis.axis, dtype=float)
     if isinstance(preceding_edges, str):
         preceding_edges = [preceding_edges]
     tails = tuple(get_edge(e).name for e in (preceding_edges or []))
@@ -320,6 +317,11 @@ def _fit(
             compute_with_progress(signal.data[..., mask], show_progressbar=show_progressbar),
             dtype=float,
         )
+        empty = check_counts_in_memory(
+            window, energy[mask], gain, "the background windows of the spectra"
+        )
+        for message in empty.warnings:
+            warnings.warn(message, UserWarning, stacklevel=3)
         _estimate_read_noise(plan, window)
         electrons = window_electrons(window, gain, **plan.check)
         if count_target is not None and np.any(window < 0) and plan.check["negative"] != "clip":
@@ -334,6 +336,8 @@ def _fit(
         ll_energy = None
         if low_loss is not None:
             ll_data, ll_energy = low_loss_array(signal, low_loss)
+            for message in check_low_loss(ll_data, ll_energy):
+                warnings.warn(message, UserWarning, stacklevel=3)
             extra = [ll_data]
         shapes = edge_shapes(
             energy,

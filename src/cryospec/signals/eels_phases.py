@@ -13,7 +13,9 @@ from hyperspy.signal import BaseSignal
 from cryospec._chunks import compute_with_progress, map_spectra
 from cryospec.core.phases import fit_phases
 from cryospec.edges import get_edge
-from cryospec.signals.low_loss import low_loss_array
+from cryospec.signals.axis_checks import energy_axis
+from cryospec.signals.count_validation import count_check_maps, count_report
+from cryospec.signals.low_loss import check_low_loss, low_loss_array
 from cryospec.signals.maps import SignalMaps, navigation_map
 from cryospec.signals.quantify_noise import negative_count_sums, resolve_count_noise
 from cryospec.signals.results import PhaseMapResult
@@ -84,10 +86,7 @@ class PhaseMethods:
             A range off the axis, negative or non-finite counts or references, a reference that
             does not overlap the range.
         """
-        axis = self.axes_manager.signal_axes[0]
-        if not axis.is_uniform:
-            raise ValueError("the energy axis is not uniform")
-        energy_all = np.asarray(axis.axis, dtype=float)
+        energy_all = energy_axis(self)
         entry = get_edge(edge)
         if signal_range is None:
             signal_range = (
@@ -117,11 +116,17 @@ class PhaseMethods:
         per_pixel = []
         if low_loss is not None:
             ll_data, ll_energy = low_loss_array(self, low_loss)
+            for message in check_low_loss(ll_data, ll_energy):
+                warnings.warn(message, UserWarning, stacklevel=2)
             per_pixel = [ll_data]
         j = len(names)
         gain = self.detector_gain(detector_gain)
         in_range = self.data[..., keep]
-        n_negative, square_sum, _ = compute_with_progress(*negative_count_sums(in_range))
+        checks, n_negative, square_sum, _ = compute_with_progress(
+            count_check_maps(in_range, gain), *negative_count_sums(in_range)
+        )
+        for message in count_report(checks, in_range, energy, "the fit range").warnings:
+            warnings.warn(message, UserWarning, stacklevel=2)
         noise = resolve_count_noise(self, negative, read_noise, gain, n_negative, square_sum)
         for message in noise.warnings:
             warnings.warn(message, UserWarning, stacklevel=2)

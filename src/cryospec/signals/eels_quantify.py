@@ -35,8 +35,10 @@ from cryospec.core.quantify import (
     quantification_window,
     ratio_method_density,
 )
-from cryospec.core.unrequested_edges import find_unrequested_edges
+from cryospec.core.unrequested_edges import find_edges_below, find_unrequested_edges
 from cryospec.edges import Edge, get_edge
+from cryospec.signals.axis_checks import energy_axis
+from cryospec.signals.count_validation import CountReport, count_check_maps, count_report
 from cryospec.signals.eels_background import background_subtracted_sum
 from cryospec.signals.maps import SignalMaps, fraction_title, navigation_map
 from cryospec.signals.metadata import microscope_parameters
@@ -186,7 +188,7 @@ class QuantificationMethods:
         near = _near_edge_widths(entries, ll, near_edge_eV)
         overlaps = _overlap_edges(self, [e.name for e in entries], overlap_edges)
         end = energy[-1] if fit_range_eV is None else min(energy[-1], fit_range_eV[1])
-        total, summed_ll, negatives = _summed_spectra(self, ll, gain, show_progressbar)
+        total, summed_ll, negatives, counts = _summed_spectra(self, ll, gain, show_progressbar)
         noise = resolve_count_noise(self, negative, read_noise, gain, *negatives[:2])
         if noise.negative == "clip":
             total = negatives[2]
@@ -224,6 +226,9 @@ class QuantificationMethods:
                 self, entries, ll, gain, microscope, count_target, show_progressbar,
                 background_model, cross_section, noise,
             )  # fmt: skip
+        if counts.empty.any():
+            density = np.where(counts.empty[..., None], np.nan, density)
+            covariance = np.where(counts.empty[..., None, None], np.nan, covariance)
         record = cross_section_record(entries, microscope, cross_section)
         result = _result(self, method, entries, ll, density, covariance, fit, near, record)
         if method == "model":
@@ -231,8 +236,10 @@ class QuantificationMethods:
         result.noise = noise.record()
         result.notes.extend(noise.notes())
         messages = _unrequested_notes(unrequested, method)
+        messages.extend(_edges_below_notes(find_edges_below(total, energy, entries), entries))
         result.notes.extend(messages)
-        return _warned(result, [*noise.warnings, *messages])
+        result.notes.extend(counts.warnings)
+        return _warned(result, [*counts.warnings, *noise.warnings, *messages])
 
 
 def _check_arguments(
@@ -284,15 +291,7 @@ def _check_arguments(
 
 def _energy_axis(signal, entries: list[Edge]) -> np.ndarray:
     """The uniform energy axis, checked to hold every edge."""
-    axis = signal.axes_manager.signal_axes[0]
-    if not axis.is_uniform:
-        raise ValueError("the energy axis is not uniform")
-    energy = np.asarray(axis.axis, dtype=float)
-    if energy.size > 1 and not energy[1] > energy[0]:
-        raise ValueError(
-            f"the energy axis descends ({energy[0]:g} to {energy[-1]:g} eV, scale "
-            f"{axis.scale:g}): flip the signal axis so that the energy increases"
-        )
+    energy = energy_axis(signal)
     for entry in entries:
         reason = edge_off_axis(entry, energy)
         if reason:
@@ -319,6 +318,16 @@ def _overlap_edges(signal, names, overlap_edges) -> list[str]:
         return []
     declared = set(signal.metadata.get_item("Sample.elements", []) or [])
     return [edge for element, edge in TRANSITION_METAL_M23.items() if element in declared]
+
+
+def _edges_below_notes(found, entries: list[Edge]) -> list[str]:
+    """What an unrequested edge below the requested ones means (each is also a warning)."""
+    elements = ", ".join(e.element for e in entries)
+    return [
+        f"{edge.describe()}, below the requested edges: the atomic fractions are among "
+        f"{elements} only and leave its element out; request its edge to include it"
+        for edge in found
+    ]
 
 
 def _unrequested_notes(found, method: str) -> list[str]:
@@ -366,7 +375,9 @@ def _model_fit(signal, entries, overlaps, noise, ll, fit_arguments, show_progres
     return EdgeModelResult.unpack(packed, names, tuple(overlaps))
 
 
-def _summed_spectra(signal, ll, gain: float, show_progressbar) -> tuple[np.ndarray, Any, tuple]:
+def _summed_spectra(
+    signal, ll, gain: float, show_progressbar
+) -> tuple[np.ndarray, Any, tuple, CountReport]:
     """The map's summed core loss in electrons and its summed low loss (None without one), in
     one pass over the data: the onset test for unrequested edges, the detection fit and the
     pooled background shape take them (one more pass over a lazy cube than the fit's). The
@@ -375,16 +386,19 @@ def _summed_spectra(signal, ll, gain: float, show_progressbar) -> tuple[np.ndarr
     data = signal.data
     axes = tuple(range(data.ndim - 1))
     summed_ll = None if ll.data is None else ll.data.sum(axis=axes)
-    total, summed_ll, n_negative, square_sum, below = compute_with_progress(
+    total, summed_ll, checks, n_negative, square_sum, below = compute_with_progress(
         data.sum(axis=axes),
         summed_ll,
+        count_check_maps(data, gain),
         *negative_count_sums(data),
         show_progressbar=show_progressbar,
     )
+    report = count_report(checks, data, signal.axes_manager.signal_axes[0].axis)
     total = np.asarray(total, dtype=float) / gain
     clipped = total - np.asarray(below, dtype=float) / gain
     negatives = (int(n_negative), float(square_sum), clipped)
-    return total, None if summed_ll is None else np.asarray(summed_ll, dtype=float), negatives
+    summed_ll = None if summed_ll is None else np.asarray(summed_ll, dtype=float)
+    return total, summed_ll, negatives, report
 
 
 def _summed_read_noise(signal, noise) -> float:
@@ -517,7 +531,22 @@ def _result(
 ) -> QuantificationResult:
     elements = [e.element for e in entries]
     units = ll.units
+    health = fit_health(
+        density,
+        covariance,
+        elements,
+        None if fit is None else fit.reduced_deviance,
+        None if fit is None else fit.summed,
+    )
     fraction, fraction_se = atomic_fractions(density, covariance)
+    if not any(record["detected"] for record in health["elements"].values()):
+        # fractions of amounts none of which is there are ratios of noise
+        fraction = np.full_like(fraction, np.nan)
+        fraction_se = np.full_like(fraction_se, np.nan)
+        health["warnings"].append(
+            f"no requested edge is detected ({', '.join(elements)}): the atomic fractions are "
+            "undefined and left NaN; the areal densities give upper limits"
+        )
     se = np.sqrt(np.clip(np.diagonal(covariance, axis1=-2, axis2=-1), 0, None))
 
     def maps(values, title, unit=""):
@@ -554,13 +583,7 @@ def _result(
         near_edge_eV=near,
         cross_section=cross_section,
         notes=[*ll.notes, *white_line_notes(entries, method, near)],
-        fit_health=fit_health(
-            density,
-            covariance,
-            elements,
-            None if fit is None else fit.reduced_deviance,
-            None if fit is None else fit.summed,
-        ),
+        fit_health=health,
         overlap_amplitude=SignalMaps(
             overlap_maps,
             lambda name, values: navigation_map(

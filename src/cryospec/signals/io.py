@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import traceback
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from cryospec.signals.metadata import set_cryo_signal_type
 
-__all__ = ["load"]
+__all__ = ["load", "read_errors_named", "readable_extensions", "unreadable_chunk"]
+
+_COMMON = ("hspy", "zspy", "dm3", "dm4", "emd", "msa", "rpl", "bcf")
+
+
+def readable_extensions() -> set[str]:
+    """The file extensions (lower case, without the dot) of RosettaSciIO's readers."""
+    from rsciio import IO_PLUGINS
+
+    return {e.lower() for plugin in IO_PLUGINS for e in plugin["file_extensions"]}
 
 
 def load(
@@ -51,6 +64,13 @@ def load(
     file = Path(path)
     if not (file.is_file() or (file.is_dir() and file.suffix == ".zspy")):
         raise FileNotFoundError(f"no such file: {file}")
+    known = readable_extensions()
+    if "reader" not in kwargs and file.suffix.lower().lstrip(".") not in known:
+        raise OSError(
+            f"could not read {file}: {file.suffix or 'no extension'} is not a file type "
+            f"HyperSpy reads (it reads {', '.join('.' + e for e in _COMMON)} and "
+            f"{len(known) - len(_COMMON)} more; pass reader=... to force one)"
+        )
     try:
         loaded = hs.load(str(file), lazy=lazy, **kwargs)
     except Exception as exc:  # rosettasciio raises many types for unreadable files
@@ -68,3 +88,60 @@ def load(
         if lazy and s.axes_manager.signal_dimension == 1 and hasattr(s, "rechunk_spectral"):
             s.rechunk_spectral(memory_budget)
     return loaded
+
+
+# Where a lazy signal's chunks are read and decoded: an error raised from there is a damaged file.
+_READERS = ("zarr", "numcodecs", "h5py", "rsciio", "tifffile")
+
+
+def _raised_while_reading(exc: BaseException) -> bool:
+    frames = traceback.extract_tb(exc.__traceback__)
+    return any(
+        any(f"{name}/" in frame.filename or f"{name}\\" in frame.filename for name in _READERS)
+        for frame in frames
+    )
+
+
+def unreadable_chunk(signal) -> str | None:
+    """The first chunk of a lazy signal's data that cannot be read, described (block index,
+    pixel range, the error), or None when every chunk reads."""
+    data = signal.data
+    if not hasattr(data, "blocks"):
+        return None
+    import numpy as np
+
+    for index in np.ndindex(*data.numblocks):
+        try:
+            data.blocks[index].compute()
+        except Exception as exc:  # a decoder's error, whatever its type
+            starts = [int(sum(c[:i])) for c, i in zip(data.chunks, index, strict=True)]
+            stops = [a + c[i] for a, c, i in zip(starts, data.chunks, index, strict=True)]
+            where = ", ".join(f"{a}:{b}" for a, b in zip(starts[:-1], stops[:-1], strict=True))
+            return (
+                f"chunk {index} (data[{where or '...'}, :]) is damaged: {type(exc).__name__}: {exc}"
+            )
+    return None
+
+
+@contextmanager
+def read_errors_named(signals: Mapping[str, Any]) -> Iterator[None]:
+    """Turn an error raised while a lazy signal's chunks are read (a damaged file) into an
+    ``OSError`` that names the file and the chunk; other errors pass unchanged.
+
+    Parameters
+    ----------
+    signals : mapping of str to signal
+        File name -> the signal read from it (None entries are skipped).
+    """
+    try:
+        yield
+    except Exception as exc:
+        if not _raised_while_reading(exc):
+            raise
+        for name, signal in signals.items():
+            if signal is None or not getattr(signal, "_lazy", False):
+                continue
+            found = unreadable_chunk(signal)
+            if found:
+                raise OSError(f"could not read {name}: {found}") from exc
+        raise

@@ -8,14 +8,32 @@ import numpy as np
 
 from cryospec._chunks import (
     broadcast_spectrum,
+    compute_with_progress,
     is_lazy_array,
     map_spectra,
     signal_axis_in_one_chunk,
 )
 from cryospec.core.dose import MissingMetadataError
-from cryospec.core.low_loss import resample_counts, resampled_axis
+from cryospec.core.low_loss import (
+    LOW_LOSS_CHECKS,
+    dark_level,
+    low_loss_checks,
+    resample_counts,
+    resampled_axis,
+)
+from cryospec.signals.count_validation import pixel_name
 
-__all__ = ["exposure_ratio", "is_separate_low_loss", "low_loss_array"]
+__all__ = ["check_low_loss", "exposure_ratio", "is_separate_low_loss", "low_loss_array"]
+
+# A negative dark level that changes the low loss's total counts by more than this share is an
+# error (t/lambda and the incident electrons follow the total); a positive one (a residual
+# dark level, or a zero-loss tail) by more than the second, a warning.
+NEGATIVE_DARK_SHARE = 0.01
+POSITIVE_DARK_SHARE = 0.05
+DARK_SIGNIFICANCE = 5.0
+# The mean count of the low loss's last 5 eV, relative to its plasmon maximum, above which the
+# axis ends too early for t/lambda.
+END_SHARE = 0.05
 
 
 def low_loss_array(signal, low_loss) -> tuple[Any, np.ndarray]:
@@ -85,3 +103,94 @@ def is_separate_low_loss(signal, low_loss) -> bool:
         low_loss.axes_manager.navigation_dimension == 0
         and signal.axes_manager.navigation_dimension > 0
     )
+
+
+def _finite_sum(data, axes):
+    """The sum over ``axes`` of the finite values (NaN and inf as 0; Dask-friendly)."""
+    return np.where(np.isfinite(data), data, 0.0).sum(axis=axes)
+
+
+def check_low_loss(data, energy: np.ndarray, calibrated: bool = True) -> list[str]:
+    """Check a low loss (``low_loss_array``'s output) before its numbers are used: an axis
+    that holds 0 eV, finite counts, a zero-loss peak inside the axis (near 0 eV when
+    ``calibrated``), no negative dark level; returns warnings (a positive dark level, an axis
+    ending where the spectrum is still high).
+
+    Raises
+    ------
+    ValueError
+        With the cause, the place (pixel, energy) and the fix.
+    """
+    e = np.asarray(energy, dtype=float)
+    step = float(e[1] - e[0]) if e.size > 1 else 0.0
+    if e.size < 8 or e[0] > -3 * step or e[-1] < 3 * step:
+        raise ValueError(
+            f"the low loss's energy axis runs {e[0]:g} to {e[-1]:g} eV: it does not hold a "
+            "zero-loss peak at 0 eV with channels on both sides. Is it a core loss, or a low "
+            "loss cut above its zero-loss peak? Give the low loss of the same area (axis "
+            "through 0 eV), or calibrate its axis"
+        )
+    if isinstance(data, np.ndarray) and data.ndim > 1 and not any(data.strides[:-1]):
+        data = data[(0,) * (data.ndim - 1)][None]  # one spectrum broadcast to every pixel
+    axes = tuple(range(data.ndim - 1))
+    checks, summed = compute_with_progress(
+        map_spectra(low_loss_checks, data, n_out=len(LOW_LOSS_CHECKS), dtype=float),
+        _finite_sum(data, axes),
+        show_progressbar=False,
+    )
+    n_bad, first_bad, peak = np.moveaxis(np.asarray(checks), -1, 0)
+    if n_bad.any():
+        index = np.unravel_index(int(np.argmax(n_bad > 0)), n_bad.shape)
+        raise ValueError(
+            f"the low loss holds {int(n_bad.sum())} NaN or infinite values (the first at "
+            f"{e[int(first_bad[index])]:.2f} eV in {pixel_name(index)}): its total counts, "
+            "t/lambda and plural scattering need every channel; replace them (e.g. by "
+            "interpolation) or crop them away"
+        )
+    at_end = (peak == 0) | (peak == e.size - 1)
+    if at_end.any():
+        index = np.unravel_index(int(np.argmax(at_end)), at_end.shape)
+        raise ValueError(
+            f"the low loss has no zero-loss peak in {pixel_name(index)}: its largest count is at "
+            f"the end of the axis ({e[int(peak[index])]:g} eV of {e[0]:g} to {e[-1]:g} eV). "
+            "Is it a core loss, or a low loss cut through its zero-loss peak?"
+        )
+    if calibrated:
+        off = np.abs(e[peak.astype(int)])
+        if float(off.max()) > max(1.0, 3 * step):
+            index = np.unravel_index(int(np.argmax(off)), off.shape)
+            raise ValueError(
+                f"the low loss is not calibrated: its zero-loss peak sits up to "
+                f"{float(off.max()):.2f} eV from 0 eV ({pixel_name(index)}); align it first "
+                "(core_loss.align_zero_loss(low_loss))"
+            )
+    n = int(np.prod(data.shape[:-1], dtype=int)) or 1
+    level, se, share = dark_level(summed, e, n)
+    warnings = []
+    significant = np.isfinite(level) and abs(level) > DARK_SIGNIFICANCE * se
+    if significant and share < -NEGATIVE_DARK_SHARE:
+        raise ValueError(
+            f"the low loss has a negative dark level: on the gain side of its zero-loss peak, "
+            f"where no electron arrives, its counts average {level:.3g} per channel "
+            f"({abs(level) / se:.0f} standard errors below 0), {100 * share:.1f} % of its total "
+            "counts: a dark reference subtracted twice or with an offset. t/lambda and the "
+            "incident electrons would be wrong; correct the dark level first"
+        )
+    if significant and share > POSITIVE_DARK_SHARE:
+        warnings.append(
+            f"the low loss's counts on the gain side of its zero-loss peak, where no electron "
+            f"arrives, average {level:.3g} per channel ({100 * share:.0f} % of its total "
+            "counts): a dark level not subtracted, or a long zero-loss tail; t/lambda and the "
+            "incident electrons are overestimated by up to that share"
+        )
+    plasmon = (e > 3.0) & (e <= 40.0)
+    tail = e >= e[-1] - 5.0
+    if plasmon.any() and summed[plasmon].max() > 0:
+        end_share = float(summed[tail].mean() / summed[plasmon].max())
+        if end_share > END_SHARE:
+            warnings.append(
+                f"the low loss ends at {e[-1]:g} eV where its counts are still "
+                f"{100 * end_share:.0f} % of its plasmon maximum: t/lambda and the incident "
+                "electrons are underestimated; record the low loss to higher energy"
+            )
+    return warnings

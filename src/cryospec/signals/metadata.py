@@ -57,14 +57,26 @@ def set_cryo_signal_type(signal, signal_type: str | None = None) -> bool:
 def microscope_parameters(signal) -> tuple[float, float, float]:
     """Beam energy (keV), collection and convergence angles (mrad) for the cross-sections."""
     values = []
+    setter = (
+        "s.set_microscope_parameters(beam_energy=..., convergence_angle=..., collection_angle=...)"
+    )
     for field in MICROSCOPE_FIELDS:
         path, what = field.path, field.label
         value = signal.metadata.get_item(path, None)
-        if value is None or not np.isfinite(value) or (value <= 0 and "convergence" not in path):
+        if value is None:
             raise MissingMetadataError(
                 f"metadata.{path} ({what}) is needed for the edge cross-sections; set it with "
-                "s.set_microscope_parameters(beam_energy=..., convergence_angle=..., "
-                "collection_angle=...)",
+                f"{setter}",
+                field=field.key,
+            )
+        # a convergence angle of 0 is a parallel beam (or one not recorded): allowed
+        convergence = field.argument == "convergence_angle"
+        number = isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
+        if not number or not np.isfinite(value) or value < 0 or (value == 0 and not convergence):
+            raise MissingMetadataError(
+                f"metadata.{path} ({what}) is {value!r}: it must be a "
+                f"{'non-negative' if convergence else 'positive'} number; set the right value "
+                f"with {setter}",
                 field=field.key,
             )
         values.append(float(value))

@@ -14,7 +14,12 @@ import numpy as np
 from cryospec._chunks import compute_with_progress, map_spectra
 from cryospec.core.dose import MissingMetadataError
 from cryospec.core.low_loss import LOW_LOSS_SUMMARY, low_loss_summary
-from cryospec.signals.low_loss import exposure_ratio, is_separate_low_loss, low_loss_array
+from cryospec.signals.low_loss import (
+    check_low_loss,
+    exposure_ratio,
+    is_separate_low_loss,
+    low_loss_array,
+)
 
 __all__ = ["LowLoss", "read_low_loss"]
 
@@ -45,6 +50,7 @@ def read_low_loss(signal, low_loss, gain: float, detector_gain: float | None) ->
     if low_loss is None:
         return LowLoss(**_incident_from_dose(signal, nav_shape))
     data, energy = low_loss_array(signal, low_loss)
+    checked = check_low_loss(data, energy)
     separate = is_separate_low_loss(signal, low_loss)
     n = len(LOW_LOSS_SUMMARY)
     spectrum = np.asarray(data[(0,) * (data.ndim - 1)], dtype=float) if separate else None
@@ -53,17 +59,14 @@ def read_low_loss(signal, low_loss, gain: float, detector_gain: float | None) ->
         summary = np.broadcast_to(one, (*nav_shape, n))
     else:
         summary = map_spectra(low_loss_summary, data, n_out=n, dtype=float, energy=energy)
-    centre, total, plasmon_peak, tau, rise = np.moveaxis(
+    _, total, plasmon_peak, tau, rise = np.moveaxis(
         compute_with_progress(summary, show_progressbar=False), -1, 0
     )
-    worst = float(np.max(np.abs(centre)))
-    if worst > max(1.0, 3 * (energy[1] - energy[0])):
-        raise ValueError(
-            f"the low loss is not calibrated: its zero-loss peak sits up to {worst:.2f} eV "
-            "from 0 eV; align it first (core_loss.align_zero_loss(low_loss))"
-        )
     ll_gain = _low_loss_gain(low_loss, gain, detector_gain)
     notes = []
+    for message in checked:
+        warnings.warn(message, UserWarning, stacklevel=3)
+        notes.append(message)
     if float(np.max(rise)) > 1.0:
         message = (
             "the low loss rises above 40 eV higher than its plasmon peak (up to "

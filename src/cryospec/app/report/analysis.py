@@ -77,6 +77,14 @@ def _profiles(result, config: dict[str, Any], elements: list[str]) -> tuple[dict
     where = {"quantity": profile["quantity"], "line": line, "width": profile["width"]}
     numbers: dict[str, Any] = {}
     fitted = {"elements": {}, "profiles": {}, "fits": {}}
+    health = getattr(result, "fit_health", None) or {}
+    if health.get("elements") and not any(r["detected"] for r in health["elements"].values()):
+        # a profile of amounts none of which is there would fit noise
+        reason = "no quantified element is detected over the map"
+        return {
+            "elements": {el: {"not_profiled": reason} for el in elements},
+            "interphase": None,
+        }, None
     for element in profile["elements"] or elements:
         try:
             one = element_profiles(

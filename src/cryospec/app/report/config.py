@@ -60,6 +60,8 @@ from typing import Any
 
 import tomllib
 
+from cryospec.app.report.config_values import check_acquisition, checked_value
+
 __all__ = ["DEFAULTS", "config_hash", "load_config"]
 
 DEFAULTS: dict[str, dict[str, Any]] = {
@@ -122,48 +124,60 @@ def load_config(
     path: str | Path | None = None, overrides: dict[str, dict[str, Any]] | None = None
 ) -> dict[str, dict[str, Any]]:
     """The effective configuration: the defaults, updated with a TOML file's values, then with
-    ``overrides`` (same layout).
+    ``overrides`` (same layout). Every value is checked for its type and range; an edge list
+    may be given as one comma-separated string (``"Li_K, O_K"``), as on the command line.
 
     Raises
     ------
     ValueError
-        An unreadable file, an unknown section or key, or a value outside its choices.
+        An unreadable file, an unknown section or key, a value of the wrong type or outside
+        its range or choices; the message names the file, the section and the key.
     """
     config = copy.deepcopy(DEFAULTS)
     layers = []
     if path is not None:
         try:
             with open(path, "rb") as handle:
-                layers.append(tomllib.load(handle))
+                layers.append((f"the config {path}", tomllib.load(handle)))
+        except UnicodeDecodeError as exc:
+            raise ValueError(
+                f"cannot read the config {path}: it is not TOML text (not UTF-8: {exc.reason} "
+                f"at byte {exc.start})"
+            ) from exc
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise ValueError(f"cannot read the config {path}: {exc}") from exc
     if overrides:
-        layers.append(overrides)
-    for given in layers:
-        for section, values in given.items():
-            if section not in config:
-                raise ValueError(f"unknown config section [{section}]; known: {', '.join(config)}")
-            if not isinstance(values, dict):
-                raise ValueError(f"[{section}] must be a table")
-            if section in _FREE_SECTIONS:
-                _check_free_section(section, values)
-                config[section].update(copy.deepcopy(values))
-                continue
-            for key, value in values.items():
-                if key not in config[section]:
-                    raise ValueError(
-                        f"unknown key {key!r} in [{section}]; known: {', '.join(config[section])}"
-                    )
-                choices = _CHOICES.get((section, key))
-                if choices and value not in choices:
-                    raise ValueError(f"[{section}] {key} must be one of {choices}, got {value!r}")
-                config[section][key] = copy.deepcopy(value)
+        layers.append(("the overrides", overrides))
+    for origin, given in layers:
+        try:
+            _apply_layer(config, given)
+        except ValueError as exc:
+            raise ValueError(f"{origin}: {exc}") from exc
     profile = config["profile"]
     if profile["mode"] == "line" and (profile["line"] is None or profile["width"] is None):
         raise ValueError("[profile] mode = 'line' needs line = [x0, y0, x1, y1] and width")
-    if int(config["nmf"]["n_components"]) < 0:
-        raise ValueError("[nmf] n_components must be >= 0")
     return config
+
+
+def _apply_layer(config: dict[str, dict[str, Any]], given: dict[str, Any]) -> None:
+    for section, values in given.items():
+        if section not in config:
+            raise ValueError(f"unknown config section [{section}]; known: {', '.join(config)}")
+        if not isinstance(values, dict):
+            raise ValueError(f"[{section}] must be a table")
+        if section in _FREE_SECTIONS:
+            _check_free_section(section, values)
+            config[section].update(copy.deepcopy(values))
+            continue
+        for key, value in values.items():
+            if key not in config[section]:
+                raise ValueError(
+                    f"unknown key {key!r} in [{section}]; known: {', '.join(config[section])}"
+                )
+            choices = _CHOICES.get((section, key))
+            if choices and value not in choices:
+                raise ValueError(f"[{section}] {key} must be one of {choices}, got {value!r}")
+            config[section][key] = checked_value(section, key, copy.deepcopy(value))
 
 
 def _check_free_section(section: str, values: dict[str, Any]) -> None:
@@ -181,6 +195,8 @@ def _check_free_section(section: str, values: dict[str, Any]) -> None:
                 f'unknown key {sorted(unknown)[0]!r} in [files."{key}"]; known: '
                 f"{', '.join(DEFAULTS['acquisition'])}"
             )
+        for name, given in value.items():
+            check_acquisition(f'[files."{key}"] {name}', name, given)
 
 
 def config_hash(config: dict[str, Any]) -> str:

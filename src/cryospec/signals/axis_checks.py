@@ -1,0 +1,39 @@
+"""The energy axis check every computation makes first: uniform, ascending, finite."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["energy_axis"]
+
+
+def energy_axis(signal, what: str = "the energy axis") -> np.ndarray:
+    """The signal axis as a float array, checked.
+
+    Raises
+    ------
+    ValueError
+        A non-uniform axis (with the HyperSpy call that makes it uniform), a descending axis
+        (with how to flip it), a zero or non-finite scale, fewer than 2 channels.
+    """
+    axis = signal.axes_manager.signal_axes[0]
+    if not getattr(axis, "is_uniform", True):
+        raise ValueError(
+            f"{what} is not uniform: cryospec's fits need a uniform axis "
+            "(s.axes_manager.signal_axes[0].convert_to_uniform_axis())"
+        )
+    energy = np.asarray(axis.axis, dtype=float)
+    if energy.size < 2:
+        raise ValueError(f"{what} holds {energy.size} channel(s): a spectrum needs more")
+    if not np.all(np.isfinite(energy)) or not energy[1] != energy[0]:
+        raise ValueError(
+            f"{what} is not calibrated: offset {axis.offset!r}, scale {axis.scale!r} eV per "
+            "channel; set s.axes_manager.signal_axes[0].offset and .scale"
+        )
+    if energy[1] < energy[0]:
+        raise ValueError(
+            f"{what} descends ({energy[0]:g} to {energy[-1]:g} eV, scale {axis.scale:g}): flip "
+            "the signal axis so that the energy increases (s.data = s.data[..., ::-1], offset "
+            "the last energy, scale positive)"
+        )
+    return energy
