@@ -57,7 +57,7 @@ def test_variance_propagation_matches_monte_carlo():
     [
         ((10.0, 10.0), (200.0, 10.0), 5.0, "leaves the map"),
         ((10.0, 1.0), (100.0, 1.0), 10.0, "leaves the map"),
-        ((10.0, 10.0), (100.0, 10.0), 0.0, "width must be positive"),
+        ((10.0, 10.0), (100.0, 10.0), 0.0, "width must be a positive length"),
         ((10.0, 10.0), (10.0, 10.0), 5.0, "zero length"),
     ],
 )

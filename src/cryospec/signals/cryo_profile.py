@@ -87,6 +87,14 @@ class CryoProfile(Signal1D):
             Per-stripe fits (parameters with 95 % profile-likelihood intervals, derived
             positions, widths and thickness with 95 % intervals) and their statistics.
         """
+        if not (np.isfinite(probe_sigma) and probe_sigma >= 0):
+            raise ValueError(f"probe_sigma must be a length >= 0 (nm), got {probe_sigma!r}")
+        if n_layers is not None and (isinstance(n_layers, bool) or int(n_layers) != n_layers):
+            raise ValueError(f"n_layers must be a whole number or None, got {n_layers!r}")
+        if n_layers is not None and n_layers < 1:
+            raise ValueError(
+                f"n_layers must be at least 1 (None chooses 1..max_layers), got {n_layers!r}"
+            )
         x = self.axes_manager.signal_axes[0].axis
         data = np.asarray(self.data, dtype=float).reshape(-1, x.size)
         variance = self._variance_array().reshape(-1, x.size)
@@ -141,7 +149,38 @@ def _map_arrays(maps, variance):
         variance = np.broadcast_to(
             np.asarray(getattr(variance, "data", variance), float), data.shape
         )
+    _check_map(data, variance)
     return data, variance
+
+
+def _check_map(data: np.ndarray, variance: np.ndarray | None) -> None:
+    """A profile's map: NaN is a pixel without a value (left out); infinities, a map without
+    any value and negative variances are errors."""
+    infinite = np.isinf(data)
+    if infinite.any():
+        index = tuple(int(i) for i in np.argwhere(infinite)[0])
+        raise ValueError(
+            f"the map holds {int(infinite.sum())} infinite value(s) (the first at pixel "
+            f"{index}): a profile needs finite values (NaN marks a pixel without one)"
+        )
+    valid = np.isfinite(data)
+    if not valid.any():
+        raise ValueError("the map holds no finite value (every pixel is NaN): nothing to profile")
+    if variance is None:
+        return
+    if np.any(variance[valid] < 0):
+        index = tuple(int(i) for i in np.argwhere(valid & (variance < 0))[0])
+        raise ValueError(f"the variance is negative at pixel {index}: variances are >= 0")
+    if not np.isfinite(variance[valid]).any():
+        raise ValueError(
+            "the variance is NaN or infinite wherever the map has a value: give the map's "
+            "variance (e.g. the square of its standard-error map)"
+        )
+
+
+def _check_stripes(n_stripes) -> None:
+    if isinstance(n_stripes, bool) or not isinstance(n_stripes, (int, np.integer)) or n_stripes < 1:
+        raise ValueError(f"n_stripes must be a whole number >= 1, got {n_stripes!r}")
 
 
 def _axes(maps):
@@ -245,6 +284,12 @@ def line_profile(
     -------
     CryoProfile
     """
+    _check_stripes(n_stripes)
+    for name, value in (("width", width), ("step", step)):
+        if value is not None and not (np.isfinite(value) and value > 0):
+            raise ValueError(
+                f"the profile {name} must be a positive length in the map's units, got {value!r}"
+            )
     data, var = _map_arrays(maps, variance)
     xaxis, yaxis = _axes(maps)
     if not np.isclose(abs(xaxis.scale), abs(yaxis.scale), rtol=1e-6):
@@ -275,6 +320,7 @@ def auto_profile(maps, variance=None, n_stripes: int = 1, direction=None) -> Cry
     their distance across the interface (one-pixel bins) and split into ``n_stripes`` groups
     along it for region-to-region statistics.
     """
+    _check_stripes(n_stripes)
     data, var = _map_arrays(maps, variance)
     xaxis, _ = _axes(maps)
     d = auto_direction(data) if direction is None else np.asarray(direction, dtype=float)
