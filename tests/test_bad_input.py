@@ -265,6 +265,12 @@ def test_a_reversed_fit_range_says_so(small):
          "argument --beam-energy: '0' is not a positive number"),
         (["report", "IN", "--out", "OUT", "--workers", "-1"],
          "argument --workers: '-1' is not a positive integer"),
+        (["profile", "IN", "--edges", "O_K", "--out", "OUT", "--line", "a,b,c,d", "--width", "5"],
+         "argument --line: 'a,b,c,d' is not X0,Y0,X1,Y1 (four numbers)"),
+        (["profile", "IN", "--edges", "O_K", "--out", "OUT", "--line", "0,5,35", "--width", "5"],
+         "argument --line: '0,5,35' is not X0,Y0,X1,Y1 (four numbers)"),
+        (["demo", "--out", "OUT", "--shape", "0", "16"],
+         "argument --shape: '0' is not a positive integer"),
     ],
 )  # fmt: skip
 def test_numeric_options_name_the_option_and_the_value(argv, phrase, tmp_path, capsys):
@@ -553,3 +559,85 @@ def test_gradient_fit_arguments_are_checked(o_map, arguments, phrase):
     profile = auto_profile(values, variance=variance)
     with pytest.raises(ValueError, match=phrase):
         profile.fit_gradient(**arguments)
+
+
+@pytest.mark.parametrize("command", ["quantify", "profile"])
+def test_an_output_never_replaces_an_input_of_the_same_path(small, tmp_path, capsys, command):
+    import hashlib
+
+    core_loss, _, _ = small
+    out = tmp_path / "out"
+    name = "quantification.hspy" if command == "quantify" else "profile.png"
+    given = out / name
+    core_loss.save(out / "quantification.hspy")
+    if command == "profile":  # an input named like the profile figure (any readable name)
+        (out / "quantification.hspy").rename(out / "map.hspy")
+        given = out / "map.hspy"
+        (out / "profile.png").write_bytes(b"not an output")
+        argv = ["profile", str(out / "profile.png"), "--edges", "O_K", "--out", str(out),
+                "--auto"]  # fmt: skip
+        before = hashlib.sha256((out / "profile.png").read_bytes()).hexdigest()
+        assert main(argv) == 2
+        assert hashlib.sha256((out / "profile.png").read_bytes()).hexdigest() == before
+    else:
+        before = hashlib.sha256(given.read_bytes()).hexdigest()
+        assert main(["quantify", str(given), "--edges", "O_K", "--out", str(out)]) == 2
+        assert hashlib.sha256(given.read_bytes()).hexdigest() == before
+    assert "would replace the input file of the same path" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("which", ["core loss", "low loss"])
+def test_complex_counts_are_refused(small, which):
+    core_loss, low_loss, _ = small
+    core, low = core_loss.deepcopy(), low_loss.deepcopy()
+    target = core if which == "core loss" else low
+    target.data = target.data.astype(np.complex128)
+    with pytest.raises(ValueError, match="complex128 values: counts are real numbers"):
+        core.quantify(EDGES, low_loss=low)
+
+
+def test_a_saturated_zero_loss_peak_is_warned(small):
+    core_loss, low_loss, _ = small
+    saturated = low_loss.deepcopy()
+    saturated.data = np.minimum(saturated.data, 65535.0)  # a 16-bit detector's ceiling
+    with pytest.warns(UserWarning, match=r"the zero-loss peak is saturated in 64 of 64 spectra"):
+        core_loss.quantify(EDGES, low_loss=saturated)
+
+
+@pytest.fixture(scope="module")
+def eds_small():
+    from cryospec.data import li_lipon_eds
+
+    return li_lipon_eds(shape=(4, 16), seed=0)
+
+
+K_FACTORS = {"N": 2.0, "O": 1.5, "P": 1.0}
+LINES = ["N_Ka", "O_Ka", "P_Ka"]
+
+
+@pytest.mark.parametrize(
+    "spoil, phrase",
+    [
+        ("zero", r"every count of the EDX spectra is 0"),
+        ("1e30", r"pixel \(1, 2\) of the EDX spectra holds 1e\+30 counts at 0\.5\d\d keV"),
+    ],
+)
+def test_edx_line_intensities_check_the_counts(eds_small, spoil, phrase):
+    eds, _ = eds_small
+    spoiled = eds.deepcopy()
+    spoiled.data = spoiled.data.astype(float)
+    if spoil == "zero":
+        spoiled.data[:] = 0
+    else:
+        axis = spoiled.axes_manager.signal_axes[0]
+        spoiled.data[1, 2, round((0.525 - axis.offset) / axis.scale)] = 1e30
+    with pytest.raises(ValueError, match=phrase):
+        spoiled.line_intensities(LINES)
+
+
+@pytest.mark.parametrize("value", [-2.0, 0.0, float("nan"), "2"])
+def test_edx_k_factors_must_be_positive_numbers(eds_small, value):
+    eds, _ = eds_small
+    intensities = eds.line_intensities(LINES)
+    with pytest.raises(ValueError, match="the k-factor of N must be a"):
+        eds.quantify_lines(intensities, {**K_FACTORS, "N": value})

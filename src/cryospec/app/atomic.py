@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_write", "atomic_write_text", "strict_json"]
+__all__ = ["atomic_write", "atomic_write_text", "refuse_overwriting_inputs", "strict_json"]
 
 
 def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
@@ -51,6 +51,24 @@ def _io_failure(exc: BaseException) -> str | None:
     if found and "errno" in text:
         return found.group(1)
     return None
+
+
+def refuse_overwriting_inputs(outputs, inputs) -> None:
+    """Raise ``ValueError`` before any work when an output would replace an input file (an
+    output folder that holds an input of the same name as an output).
+
+    Parameters
+    ----------
+    outputs, inputs : iterable of path
+        The files a command will write, and those it reads (None entries are skipped).
+    """
+    read = {Path(p).resolve() for p in inputs if p is not None}
+    for output in outputs:
+        if Path(output).resolve() in read:
+            raise ValueError(
+                f"the output {output} would replace the input file of the same path; choose "
+                "another --out folder (inputs are only read, never overwritten)"
+            )
 
 
 def atomic_write_text(path: str | Path, text: str) -> Path:

@@ -13,7 +13,12 @@ from pathlib import Path
 import numpy as np
 
 from cryospec import __version__
-from cryospec.app.atomic import atomic_write, atomic_write_text, strict_json
+from cryospec.app.atomic import (
+    atomic_write,
+    atomic_write_text,
+    refuse_overwriting_inputs,
+    strict_json,
+)
 
 __all__ = ["main"]
 
@@ -40,6 +45,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_quantify(args: argparse.Namespace) -> int:
     from cryospec.signals.io import read_errors_named
 
+    outputs = [args.out / "quantification.hspy", args.out / "quantification.json"]
+    refuse_overwriting_inputs(outputs, [args.input, args.low_loss])
     core_loss, low_loss, edges = _load_inputs(args)
     microscope = {
         "beam_energy": args.beam_energy,
@@ -101,16 +108,17 @@ def _cmd_profile(args: argparse.Namespace) -> int:
     from cryospec.app.figures import element_profiles, plot_profiles
     from cryospec.signals.io import read_errors_named
 
+    line = args.line
+    if line is None and not args.auto:
+        raise ValueError("give --line X0,Y0,X1,Y1 with --width, or --auto")
+    if line is not None and args.width is None:
+        raise ValueError("--line needs --width (the line's width, calibrated units)")
+    refuse_overwriting_inputs(
+        [args.out / "profile.json", args.out / "profile.png"], [args.input, args.low_loss]
+    )
     core_loss, low_loss, edges = _load_inputs(args)
     with read_errors_named({args.input: core_loss, args.low_loss: low_loss}):
         result = core_loss.quantify(edges, low_loss=low_loss, detector_gain=args.detector_gain)
-    line = None
-    if args.line:
-        line = tuple(float(v) for v in args.line.split(","))
-        if len(line) != 4:
-            raise ValueError("--line takes X0,Y0,X1,Y1")
-    elif not args.auto:
-        raise ValueError("give --line X0,Y0,X1,Y1 with --width, or --auto")
     layers = None if args.layers == 0 else args.layers
     profiles = element_profiles(
         result,
@@ -274,6 +282,18 @@ def _positive(kind: type, zero: bool = False):
     return parse
 
 
+def _line(text: str) -> tuple[float, float, float, float]:
+    """An argparse type: four finite numbers X0,Y0,X1,Y1, refused at parse time."""
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        values = tuple(float(p) for p in parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not X0,Y0,X1,Y1 (four numbers)") from None
+    if len(values) != 4 or not all(np.isfinite(values)):
+        raise argparse.ArgumentTypeError(f"{text!r} is not X0,Y0,X1,Y1 (four numbers)")
+    return values  # type: ignore[return-value]
+
+
 def _add_dask_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--lazy", action="store_true", help="read the data out of core (Dask), chunk by chunk"
@@ -321,7 +341,7 @@ def _add_demo_command(sub) -> None:
     demo.add_argument("--out", required=True, metavar="DIR", help="output folder")
     demo.add_argument(
         "--shape",
-        type=int,
+        type=_positive(int),
         nargs=2,
         default=(24, 64),
         metavar=("ROWS", "COLUMNS"),
@@ -408,7 +428,7 @@ def _add_profile_command(sub) -> None:
         "and DIR/profile.png.",
     )
     _add_input_arguments(profile)
-    profile.add_argument("--line", help="X0,Y0,X1,Y1 in the map's calibrated units")
+    profile.add_argument("--line", type=_line, help="X0,Y0,X1,Y1 in the map's calibrated units")
     profile.add_argument("--width", type=_positive(float), help="line width, calibrated units")
     profile.add_argument("--auto", action="store_true", help="find the interface direction")
     profile.add_argument(

@@ -137,18 +137,22 @@ def resample_counts(spectra: NDArray, energy: NDArray, new_energy: NDArray) -> N
 
 
 # The quantities of :func:`low_loss_checks`, in the order of its last axis.
-LOW_LOSS_CHECKS = ("n_nonfinite", "first_nonfinite", "peak_channel")
+LOW_LOSS_CHECKS = ("n_nonfinite", "first_nonfinite", "peak_channel", "n_at_peak", "peak")
 
 
 def low_loss_checks(spectra: NDArray) -> NDArray:
     """Per spectrum: the number of NaN or infinite values, the first channel holding one (-1
-    without), and the channel of the maximum of the finite values (the zero-loss peak of a
-    low loss)."""
+    without), the channel of the maximum of the finite values (the zero-loss peak of a low
+    loss), how many channels hold exactly that maximum (several: a saturated detector) and the
+    maximum."""
     a = np.asarray(spectra, dtype=float)
     bad = ~np.isfinite(a)
     first = np.where(bad.any(-1), np.argmax(bad, axis=-1), -1)
-    peak = np.argmax(np.where(bad, -np.inf, a), axis=-1)
-    return np.stack([bad.sum(-1), first, peak], axis=-1).astype(float)
+    finite = np.where(bad, -np.inf, a)
+    peak = np.argmax(finite, axis=-1)
+    top = np.take_along_axis(finite, peak[..., None], axis=-1)
+    at_peak = np.sum(finite == top, axis=-1)
+    return np.stack([bad.sum(-1), first, peak, at_peak, top[..., 0]], axis=-1).astype(float)
 
 
 def dark_level(summed: NDArray, energy: NDArray, n_spectra: int) -> tuple[float, float, float]:

@@ -10,6 +10,7 @@ from exspy.utils.eds import take_off_angle
 
 from cryospec.core.dose import MissingMetadataError
 from cryospec.core.edx import line_channels, measure_lines
+from cryospec.signals.count_validation import check_counts_in_memory
 from cryospec.signals.cryo_signal import CryoSignalMixin
 from cryospec.signals.maps import navigation_map
 
@@ -113,6 +114,10 @@ class CryoEDSTEMSpectrum(CryoSignalMixin, EDSTEMSpectrum):
         fwhm_of, (first, last) = line_channels(energy, known, resolution, beam)
         data = self.data[..., first:last]
         data = data.compute() if self._lazy else np.asarray(data)
+        # X-ray counts are photons: one count is the smallest that means anything
+        check_counts_in_memory(
+            data, energy[first:last], 1.0, "the EDX spectra", unit="keV", name_empty=False
+        )
         results = measure_lines(
             data,
             energy[first:last],
@@ -192,6 +197,14 @@ class CryoEDSTEMSpectrum(CryoSignalMixin, EDSTEMSpectrum):
                 f"no k-factor for {', '.join(missing)}: cryospec has no sourced default table; "
                 "give k_factors={element: value} measured on a standard"
             )
+        for element in elements:
+            value = k_factors[element]
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+                raise ValueError(f"the k-factor of {element} must be a number, got {value!r}")
+            if not (np.isfinite(value) and value > 0):
+                raise ValueError(
+                    f"the k-factor of {element} must be a positive number, got {value!r}"
+                )
         maps = [intensities[line] for line in lines]
         import hyperspy.api as hs
 

@@ -22,7 +22,7 @@ from cryospec.core.low_loss import (
     resampled_axis,
     truncated_tail,
 )
-from cryospec.signals.count_validation import pixel_name
+from cryospec.signals.count_validation import check_real, pixel_name
 
 __all__ = ["check_low_loss", "exposure_ratio", "is_separate_low_loss", "low_loss_array"]
 
@@ -32,6 +32,10 @@ __all__ = ["check_low_loss", "exposure_ratio", "is_separate_low_loss", "low_loss
 NEGATIVE_DARK_SHARE = 0.01
 POSITIVE_DARK_SHARE = 0.05
 DARK_SIGNIFICANCE = 5.0
+# A zero-loss peak of at least SATURATION_MIN_COUNTS whose largest count is held by this many
+# channels or more is saturated (a Poisson peak of 1000 counts ties 4 times in ~1e-6 of spectra).
+SATURATED_CHANNELS = 4
+SATURATION_MIN_COUNTS = 1000.0
 # The relative underestimate of t/lambda, from the intensity beyond the low loss's axis end,
 # above which the axis ends too early (real low losses to 270-550 eV: 1.1-1.4 %).
 TRUNCATION_ERROR = 0.03
@@ -44,6 +48,7 @@ def low_loss_array(signal, low_loss) -> tuple[Any, np.ndarray]:
     step (counts conserved, :func:`cryospec.core.low_loss.resample_counts`); one spectrum given
     for a map is broadcast to every pixel.
     """
+    check_real(low_loss.data, "the low loss")
     ll_axis = low_loss.axes_manager.signal_axes[0]
     if not ll_axis.is_uniform:
         raise ValueError("the low loss needs a uniform energy axis")
@@ -122,6 +127,7 @@ def check_low_loss(data, energy: np.ndarray, calibrated: bool = True) -> list[st
     ValueError
         With the cause, the place (pixel, energy) and the fix.
     """
+    check_real(data, "the low loss")
     e = np.asarray(energy, dtype=float)
     step = float(e[1] - e[0]) if e.size > 1 else 0.0
     if e.size < 8 or e[0] > -3 * step or e[-1] < 3 * step:
@@ -139,7 +145,7 @@ def check_low_loss(data, energy: np.ndarray, calibrated: bool = True) -> list[st
         _finite_sum(data, axes),
         show_progressbar=False,
     )
-    n_bad, first_bad, peak = np.moveaxis(np.asarray(checks), -1, 0)
+    n_bad, first_bad, peak, at_peak, top = np.moveaxis(np.asarray(checks), -1, 0)
     if n_bad.any():
         index = np.unravel_index(int(np.argmax(n_bad > 0)), n_bad.shape)
         raise ValueError(
@@ -168,6 +174,15 @@ def check_low_loss(data, energy: np.ndarray, calibrated: bool = True) -> list[st
     n = int(np.prod(data.shape[:-1], dtype=int)) or 1
     level, se, share = dark_level(summed, e, n)
     warnings = []
+    saturated = (at_peak >= SATURATED_CHANNELS) & (top >= SATURATION_MIN_COUNTS)
+    if saturated.any():
+        index = np.unravel_index(int(np.argmax(saturated)), saturated.shape)
+        warnings.append(
+            f"the zero-loss peak is saturated in {int(saturated.sum())} of {saturated.size} "
+            f"spectra (the first is {pixel_name(index)}: {int(at_peak[index])} channels at the "
+            f"same largest count, {top[index]:.6g}): there t/lambda is overestimated and the "
+            "incident electrons underestimated; record the low loss with a shorter exposure"
+        )
     significant = np.isfinite(level) and abs(level) > DARK_SIGNIFICANCE * se
     if significant and share < -NEGATIVE_DARK_SHARE:
         raise ValueError(
