@@ -98,6 +98,22 @@ def test_fractions_do_not_depend_on_a_common_count_scale(li_lipon_small, scale):
 
 
 @pytest.mark.parametrize("method", ["model", "integration"])
+def test_float32_counts_near_the_top_of_their_range_give_the_same_fractions(small, method):
+    """Counts of 1e38 in float32 (its largest is 3.4e38): every sum is taken in float64, so
+    none overflows (the map's sum here would be 6e39)."""
+    core_loss, low_loss, _ = small
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        before = core_loss.quantify(EDGES, low_loss=low_loss, method=method)
+        big, big_ll = core_loss.deepcopy(), low_loss.deepcopy()
+        big.data = (core_loss.data.astype(float) * 5e34).astype(np.float32)
+        big_ll.data = (low_loss.data.astype(float) * 1e33).astype(np.float32)
+        assert np.isfinite(big.data).all() and np.isfinite(big_ll.data).all()
+        after = big.quantify(EDGES, low_loss=big_ll, method=method, detector_gain=5e34)
+    np.testing.assert_allclose(_fractions(after), _fractions(before), rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("method", ["model", "integration"])
 @pytest.mark.parametrize("energy", [45.0, 60.0, 180.0, 540.0])
 def test_one_channel_at_1e30_is_an_error(small, method, energy):
     core_loss, low_loss, _ = small
@@ -641,3 +657,29 @@ def test_edx_k_factors_must_be_positive_numbers(eds_small, value):
     intensities = eds.line_intensities(LINES)
     with pytest.raises(ValueError, match="the k-factor of N must be a"):
         eds.quantify_lines(intensities, {**K_FACTORS, "N": value})
+
+
+def test_the_integration_method_uses_the_given_detector_gain_in_its_background_fit(small):
+    """``detector_gain=`` given to quantify reaches the background fit of the integration
+    method too (it took the metadata's gain there, so its standard errors were off)."""
+    core_loss, low_loss, _ = small
+    recorded = core_loss.deepcopy()
+    recorded.set_acquisition_parameters(detector_gain=4.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        given = core_loss.quantify(
+            EDGES, low_loss=low_loss, method="integration", detector_gain=4.0
+        )
+        from_metadata = recorded.quantify(
+            EDGES, low_loss=low_loss, method="integration", detector_gain=4.0
+        )
+        low_loss_with_gain = low_loss.deepcopy()
+        low_loss_with_gain.set_acquisition_parameters(detector_gain=4.0)
+        plain = recorded.quantify(EDGES, low_loss=low_loss_with_gain, method="integration")
+    for el in ("Li", "O"):
+        np.testing.assert_allclose(
+            given.areal_density_se[el].data, plain.areal_density_se[el].data, rtol=1e-9
+        )
+        np.testing.assert_allclose(
+            from_metadata.areal_density_se[el].data, plain.areal_density_se[el].data, rtol=1e-9
+        )

@@ -550,17 +550,18 @@ def background_subtracted_sum(
     cross_section: str = DEFAULT_CROSS_SECTION,
     negative: str = "shift",
     read_noise: float = 0.0,
+    detector_gain: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Counts above the background of ``edge`` summed over ``[lo, hi]`` eV, and their variance
     (the Poisson counts and the read noise, plus the fully correlated error of the summed
     background), in counts.
 
     What the integration method and the dose series take from a background subtraction,
-    with the defaults of :meth:`BackgroundMethods.subtract_background` (``negative`` and
-    ``read_noise`` as there).
+    with the defaults of :meth:`BackgroundMethods.subtract_background` (``negative``,
+    ``read_noise`` and ``detector_gain`` as there).
     """
     check_model = "power_law" if preceding_edges else model
-    plan = _plan(signal, edge, None, check_model, "ml", preceding_edges, low_loss, None)
+    plan = _plan(signal, edge, None, check_model, "ml", preceding_edges, low_loss, detector_gain)
     _set_noise(plan, signal, negative, read_noise, check_model, "ml")
     plan.cross_section = _checked_cross_section(cross_section)
     if count_target is not None and len(plan.nav_shape) not in (1, 2):
@@ -576,8 +577,9 @@ def background_subtracted_sum(
         evaluator=evaluator, **kwargs,
     )  # fmt: skip
     window = (plan.energy >= lo) & (plan.energy <= hi)
-    net = data[..., window].sum(-1)
-    counts = np.clip(signal.data[..., window], 0, None).sum(-1)
+    # summed in float64: a float32 map's window sums can pass float32's range
+    net = data[..., window].sum(-1, dtype=float)
+    counts = np.clip(signal.data[..., window], 0, None).sum(-1, dtype=float)
     net, counts = compute_with_progress(net, counts, show_progressbar=show_progressbar)
     background = evaluator.window_sum_variance(fit, extra, plan.energy, window)
     read = int(window.sum()) * plan.read_noise**2

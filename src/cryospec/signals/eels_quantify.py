@@ -385,9 +385,10 @@ def _summed_spectra(
     at 0 (:mod:`cryospec.signals.quantify_noise`)."""
     data = signal.data
     axes = tuple(range(data.ndim - 1))
-    summed_ll = None if ll.data is None else ll.data.sum(axis=axes)
+    summed_ll = None if ll.data is None else ll.data.sum(axis=axes, dtype=float)
+    # summed in float64: a float32 map's sum can pass float32's range (3.4e38)
     total, summed_ll, checks, n_negative, square_sum, below = compute_with_progress(
-        data.sum(axis=axes),
+        data.sum(axis=axes, dtype=float),
         summed_ll,
         count_check_maps(data, gain),
         *negative_count_sums(data),
@@ -494,7 +495,7 @@ def _integration(
         net, var = background_subtracted_sum(
             signal, entry.name, lo, hi, count_target=count_target,
             show_progressbar=show_progressbar, negative=noise.negative,
-            read_noise=noise.read_noise, **background,
+            read_noise=noise.read_noise, detector_gain=gain, **background,
         )  # fmt: skip
         sigma = partial_cross_section(entry, (lo, hi), *microscope, cross_section=cross_section)
         if ll.separate:

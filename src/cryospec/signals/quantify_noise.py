@@ -95,7 +95,7 @@ def negative_count_sums(data):
     """The number of negative values of ``data``, the sum of their squares, and their sum over
     the pixels per channel (lazy-friendly: Dask expressions for a Dask array, computed with the
     map's other sums)."""
-    below = np.minimum(data, 0)
+    below = np.minimum(data, 0).astype(float)  # float64: squares of float32 counts overflow
     return (data < 0).sum(), (below * below).sum(), below.sum(axis=tuple(range(data.ndim - 1)))
 
 
