@@ -336,6 +336,12 @@ def test_a_comma_separated_edge_string_in_the_config_is_read_as_the_edges(tmp_pa
         ('[files."a.hspy"]\ndetector_gain = -1\n', '[files."a.hspy"] detector_gain must be'),
         ("[eels]\nfit_range = [600, 40]\n", "[eels] fit_range must be [low, high]"),
         ("[edges]\nx = 1\n", "unknown config section [edges]"),
+        ('[profile]\nelements = ["Xx"]\n', "[profile] elements names Xx, not among"),
+        ('[profile]\nthickness_element = "Zz"\n', "[profile] thickness_element = 'Zz' is not"),
+        (
+            '[eels]\nmethod = "integration"\nfit_range = [40, 600]\n',
+            "[eels] fit_range applies to method = 'model'",
+        ),
     ],
 )
 def test_config_values_are_checked_naming_the_file_and_the_key(tmp_path, text, phrase):
@@ -683,3 +689,21 @@ def test_the_integration_method_uses_the_given_detector_gain_in_its_background_f
         np.testing.assert_allclose(
             from_metadata.areal_density_se[el].data, plain.areal_density_se[el].data, rtol=1e-9
         )
+
+
+@pytest.mark.parametrize(
+    "arguments, phrase",
+    [
+        ({"fit_range_eV": (700.0, 900.0)}, r"fit_range_eV \(700, 900\) leaves out Li_K, P_L23"),
+        ({"background_windows_eV": [(600.0, 640.0)]},
+         r"background window \(600, 640\) eV reaches above Li_K"),
+        ({"background_windows_eV": [(5.0, 20.0)]},
+         r"background window \(5, 20\) eV holds 0 channels"),
+        ({"method": "integration", "fit_range_eV": (40.0, 600.0)},
+         r"fit_range_eV and background_windows_eV apply to method='model'"),
+    ],
+)  # fmt: skip
+def test_fit_ranges_and_windows_that_cannot_work_are_named(small, arguments, phrase):
+    core_loss, low_loss, _ = small
+    with pytest.raises(ValueError, match=phrase):
+        core_loss.quantify(EDGES, low_loss=low_loss, **arguments)

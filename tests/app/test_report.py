@@ -231,13 +231,21 @@ def test_config_sets_windows_and_background_model(tmp_path):
 
     path = tmp_path / "c.toml"
     path.write_text(
-        '[eels]\nmethod = "integration"\nbackground_model = "exponential"\n'
-        "background_windows = [[40.0, 53.0]]\ncount_target = 2000.0\n",
+        '[eels]\nmethod = "integration"\nbackground_model = "exponential"\ncount_target = 2000.0\n',
         encoding="utf-8",
     )
     config = load_config(path)
     assert config["eels"]["background_model"] == "exponential"
-    assert config["eels"]["background_windows"] == [[40.0, 53.0]]
+    path.write_text("[eels]\nbackground_windows = [[40.0, 53.0]]\n", encoding="utf-8")
+    assert load_config(path)["eels"]["background_windows"] == [[40.0, 53.0]]
+    # windows of the model fit with the integration method would be ignored: refused
+    path.write_text(
+        '[eels]\nmethod = "integration"\nbackground_windows = [[40.0, 53.0]]\n', encoding="utf-8"
+    )
+    with pytest.raises(ValueError, match="background_windows applies to method = 'model'"):
+        load_config(path)
+    path.write_text("[eels]\nbackground_windows = [[40.0, 53.0]]\n", encoding="utf-8")
+    config = load_config(path)
     assert config["profile"]["mode"] == "auto"  # untouched keys keep their defaults
     path.write_text('[eels]\nbackground_model = "spline"\n', encoding="utf-8")
     with pytest.raises(ValueError, match="background_model must be one of"):

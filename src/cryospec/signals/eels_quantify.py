@@ -182,6 +182,7 @@ class QuantificationMethods:
             background_shape, fit_range_eV, background_windows_eV,
         )  # fmt: skip
         energy = _energy_axis(self, entries)
+        _check_fit_windows(energy, entries, fit_range_eV, background_windows_eV)
         gain = self.detector_gain(detector_gain)
         microscope = microscope_parameters(self)
         ll = read_low_loss(self, low_loss, gain, detector_gain)
@@ -286,7 +287,41 @@ def _check_arguments(
         raise ValueError(f"method must be 'model' or 'integration', got {method!r}")
     if method == "model" and count_target is not None:
         raise ValueError("count_target applies to method='integration'")
+    if method == "integration" and (fit_range_eV is not None or background_windows_eV):
+        raise ValueError(
+            "fit_range_eV and background_windows_eV apply to method='model'; the integration "
+            "method takes each edge's windows from the edge database (cryospec edges NAME "
+            "lists them; a user edge record changes them)"
+        )
     return entries
+
+
+def _check_fit_windows(energy, entries: list[Edge], fit_range_eV, background_windows_eV) -> None:
+    """The model fit's range holds every requested edge; its background windows lie inside
+    the axis and below the lowest edge (they anchor the power law where no edge is yet)."""
+    lowest = min(entries, key=lambda e: e.onset_eV)
+    if fit_range_eV is not None:
+        lo, hi = (float(v) for v in fit_range_eV)
+        outside = [e.name for e in entries if not lo < e.onset_eV < hi]
+        if outside:
+            raise ValueError(
+                f"fit_range_eV ({lo:g}, {hi:g}) leaves out {', '.join(outside)} (the energy axis "
+                f"runs {energy[0]:g} to {energy[-1]:g} eV): the fit range must hold every "
+                "requested edge and the background below the lowest"
+            )
+    for lo, hi in background_windows_eV or []:
+        inside = (energy >= lo) & (energy <= hi)
+        if inside.sum() < 5:
+            raise ValueError(
+                f"background window ({lo:g}, {hi:g}) eV holds {int(inside.sum())} channels of the "
+                f"energy axis ({energy[0]:g} to {energy[-1]:g} eV): it needs at least 5"
+            )
+        if hi > lowest.onset_eV:
+            raise ValueError(
+                f"background window ({lo:g}, {hi:g}) eV reaches above {lowest.name} "
+                f"({lowest.onset_eV:g} eV), the lowest requested edge: the windows anchor the "
+                "power law below every edge"
+            )
 
 
 def _energy_axis(signal, entries: list[Edge]) -> np.ndarray:

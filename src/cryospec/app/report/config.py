@@ -156,7 +156,36 @@ def load_config(
     profile = config["profile"]
     if profile["mode"] == "line" and (profile["line"] is None or profile["width"] is None):
         raise ValueError("[profile] mode = 'line' needs line = [x0, y0, x1, y1] and width")
+    _check_consistency(config, f"the config {path}: " if path is not None else "")
     return config
+
+
+def _check_consistency(config: dict[str, dict[str, Any]], where: str) -> None:
+    """Keys that must agree with each other: windows only with the model fit, profiled
+    elements among those quantified."""
+    eels = config["eels"]
+    if eels["method"] == "integration":
+        for key in ("background_windows", "fit_range"):
+            if eels[key] is not None:
+                raise ValueError(
+                    f"{where}[eels] {key} applies to method = 'model'; the integration method "
+                    "takes each edge's windows from the edge database"
+                )
+    quantified = {name.split("_")[0] for name in eels["edges"]}
+    quantified |= {line.split("_")[0] for line in config["edx"]["lines"] or []}
+    profile = config["profile"]
+    unknown = [el for el in profile["elements"] or [] if el not in quantified]
+    if unknown:
+        raise ValueError(
+            f"{where}[profile] elements names {', '.join(unknown)}, not among the quantified "
+            f"elements ({', '.join(sorted(quantified))}: [eels] edges and [edx] lines)"
+        )
+    chosen = profile["thickness_element"]
+    if chosen not in ("auto", "") and chosen not in quantified:
+        raise ValueError(
+            f"{where}[profile] thickness_element = {chosen!r} is not among the quantified "
+            f'elements ({", ".join(sorted(quantified))}); "auto" or "" (none)'
+        )
 
 
 def _apply_layer(config: dict[str, dict[str, Any]], given: dict[str, Any]) -> None:
