@@ -10,6 +10,7 @@ as each row says.
 from __future__ import annotations
 
 import errno
+import re
 import warnings
 from pathlib import Path
 
@@ -375,6 +376,20 @@ def test_a_damaged_zspy_chunk_read_lazily_names_the_file_and_the_chunk(small, tm
     assert "Traceback" not in err
 
 
+def test_a_damaged_zspy_chunk_is_named_through_the_api_too(small, tmp_path):
+    from cryospec.signals import io
+
+    core_loss, _, _ = small
+    path = tmp_path / "map.zspy"
+    core_loss.save(path)
+    chunks = [p for p in path.rglob("0") if p.is_file() and "data" in p.parts]
+    assert chunks
+    chunks[0].write_bytes(b"damaged")
+    lazy = io.load(path, lazy=True)
+    with pytest.raises(OSError, match=rf"could not read {re.escape(str(path))}: chunk \(0, 0, 0\)"):
+        lazy.quantify(["Li_K", "O_K"], show_progressbar=False)
+
+
 @pytest.mark.parametrize("lazy", [False, True])
 def test_a_text_file_given_explicitly_is_named_as_unreadable(tmp_path, capsys, lazy):
     path = tmp_path / "notes.txt"
@@ -707,3 +722,22 @@ def test_fit_ranges_and_windows_that_cannot_work_are_named(small, arguments, phr
     core_loss, low_loss, _ = small
     with pytest.raises(ValueError, match=phrase):
         core_loss.quantify(EDGES, low_loss=low_loss, **arguments)
+
+
+@pytest.mark.parametrize("which", ["core loss", "low loss"])
+def test_an_energy_axis_in_kev_is_refused_with_the_conversion(small, which):
+    core_loss, low_loss, _ = small
+    core, low = core_loss.deepcopy(), low_loss.deepcopy()
+    axis = (core if which == "core loss" else low).axes_manager.signal_axes[0]
+    axis.scale, axis.offset, axis.units = axis.scale / 1000, axis.offset / 1000, "keV"
+    with pytest.raises(ValueError, match=r"is in 'keV'; cryospec's EELS needs eV \(axis.scale"):
+        core.quantify(EDGES, low_loss=low)
+
+
+def test_a_lazy_background_subtraction_checks_its_blocks(small):
+    core_loss, _, _ = small
+    spoiled = core_loss.deepcopy()
+    spoiled.data[1, 2, _channel(spoiled, 45.0)] = 1e30
+    lazy = spoiled.as_lazy().subtract_background("Li_K")
+    with pytest.raises(ValueError, match=r"of a block of the background windows holds 1e\+30"):
+        lazy.compute()

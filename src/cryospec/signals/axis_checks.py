@@ -7,16 +7,37 @@ import numpy as np
 __all__ = ["energy_axis"]
 
 
-def energy_axis(signal, what: str = "the energy axis") -> np.ndarray:
+# Units that mean eV, or that say nothing (then eV is taken, as HyperSpy's EELS does).
+_EV_UNITS = {"ev", "", "<undefined>", "undefined", "none"}
+
+
+def energy_axis(signal, what: str = "the energy axis", unit: str | None = "eV") -> np.ndarray:
     """The signal axis as a float array, checked.
+
+    Parameters
+    ----------
+    signal : Signal1D
+    what : str
+        The axis's name in the messages.
+    unit : str or None
+        ``"eV"``: an axis in another unit (keV) is refused with the conversion; None: any.
 
     Raises
     ------
     ValueError
         A non-uniform axis (with the HyperSpy call that makes it uniform), a descending axis
-        (with how to flip it), a zero or non-finite scale, fewer than 2 channels.
+        (with how to flip it), a zero or non-finite scale, fewer than 2 channels, an axis in
+        keV or another unit where eV is needed.
     """
     axis = signal.axes_manager.signal_axes[0]
+    units = str(getattr(axis, "units", "") or "").strip()
+    if unit == "eV" and units.lower() not in _EV_UNITS:
+        fix = (
+            "axis.scale *= 1000; axis.offset *= 1000; axis.units = 'eV'"
+            if units.lower() == "kev"
+            else "calibrate it in eV"
+        )
+        raise ValueError(f"{what} is in {units!r}; cryospec's EELS needs eV ({fix})")
     if not getattr(axis, "is_uniform", True):
         raise ValueError(
             f"{what} is not uniform: cryospec's fits need a uniform axis "

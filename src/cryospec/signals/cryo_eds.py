@@ -12,6 +12,7 @@ from cryospec.core.dose import MissingMetadataError
 from cryospec.core.edx import line_channels, measure_lines
 from cryospec.signals.count_validation import check_counts_in_memory
 from cryospec.signals.cryo_signal import CryoSignalMixin
+from cryospec.signals.io import names_read_errors
 from cryospec.signals.maps import navigation_map
 
 __all__ = ["CryoEDSTEMSpectrum", "LazyCryoEDSTEMSpectrum"]
@@ -48,6 +49,7 @@ class CryoEDSTEMSpectrum(CryoSignalMixin, EDSTEMSpectrum):
             tem.get_item("Stage.tilt_beta", 0.0),
         )
 
+    @names_read_errors
     def line_intensities(
         self,
         lines=None,

@@ -13,6 +13,7 @@ from cryospec.core.decompose import choose_n_components, kl_nmf, kl_nmf_blocks, 
 from cryospec.core.phases import label_by_maps
 from cryospec.signals.axis_checks import energy_axis
 from cryospec.signals.count_validation import check_counts_in_memory
+from cryospec.signals.io import names_read_errors
 from cryospec.signals.quantify_noise import (
     NEGATIVE_CHOICES,
     negative_count_sums,
@@ -27,7 +28,7 @@ class DecompositionMethods:
 
     def _energy_mask(self, signal_range: tuple[float, float] | None) -> np.ndarray:
         """Channels inside ``signal_range`` (all when None); a range off the axis is an error."""
-        energy = energy_axis(self)
+        energy = energy_axis(self, unit=None)  # EDX (keV) too
         if signal_range is None:
             return np.ones(energy.size, dtype=bool)
         lo, hi = signal_range
@@ -41,6 +42,7 @@ class DecompositionMethods:
             raise ValueError(f"signal_range {signal_range} holds no channel")
         return keep
 
+    @names_read_errors
     def decomposition_kl(
         self,
         n_components: int,

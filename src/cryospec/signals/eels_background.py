@@ -46,6 +46,7 @@ from cryospec.core.subtraction import (
 from cryospec.edges import get_edge
 from cryospec.signals.axis_checks import energy_axis
 from cryospec.signals.count_validation import check_counts_in_memory
+from cryospec.signals.io import names_read_errors
 from cryospec.signals.low_loss import check_low_loss, low_loss_array
 from cryospec.signals.maps import navigation_map
 from cryospec.signals.metadata import microscope_parameters
@@ -66,6 +67,7 @@ _MIN_CHANNELS = 5
 class BackgroundMethods:
     """The ``subtract_background`` method of :class:`~cryospec.signals.CryoEELSSpectrum`."""
 
+    @names_read_errors
     def subtract_background(
         self,
         edge: str | None = None,
@@ -387,7 +389,7 @@ def _lazy_window_fit(data, plan, model, estimator, exponents):
     exps = tuple(float(r) for r in exponents) if model == "lcpl" else ()
     k = len(exps) if model == "lcpl" else 2
     packed = map_spectra(
-        fit_window_block,
+        _checked_window_block,
         data,
         n_out=k + k * k,
         dtype=float,
@@ -401,6 +403,16 @@ def _lazy_window_fit(data, plan, model, estimator, exponents):
         check=plan.check,
     )
     return BackgroundFit(model, ref, exps, packed[..., :k], packed[..., k:], None, 0, None)
+
+
+def _checked_window_block(block, *, mask, energy, gain, **kwargs):
+    """:func:`fit_window_block` after the count checks of the block's window channels (pixel
+    indices in the message count from the block's first pixel)."""
+    check_counts_in_memory(
+        np.asarray(block)[..., mask], energy, gain, "a block of the background windows",
+        whole=False, name_empty=False,
+    )  # fmt: skip
+    return fit_window_block(block, mask=mask, energy=energy, gain=gain, **kwargs)
 
 
 def _subtract(signal, plan, fit, evaluator, extra, lazy_fit):

@@ -15,6 +15,7 @@ from cryospec.core.phases import fit_phases
 from cryospec.edges import get_edge
 from cryospec.signals.axis_checks import energy_axis
 from cryospec.signals.count_validation import count_check_maps, count_report
+from cryospec.signals.io import names_read_errors
 from cryospec.signals.low_loss import check_low_loss, low_loss_array
 from cryospec.signals.maps import SignalMaps, navigation_map
 from cryospec.signals.quantify_noise import negative_count_sums, resolve_count_noise
@@ -26,6 +27,7 @@ __all__ = ["PhaseMethods"]
 class PhaseMethods:
     """The ``phase_maps`` method of :class:`~cryospec.signals.CryoEELSSpectrum`."""
 
+    @names_read_errors
     def phase_maps(
         self,
         references: dict,

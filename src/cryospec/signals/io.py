@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import traceback
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -10,7 +11,14 @@ from typing import Any
 
 from cryospec.signals.metadata import set_cryo_signal_type
 
-__all__ = ["load", "read_errors_named", "readable_extensions", "unreadable_chunk"]
+__all__ = [
+    "load",
+    "names_read_errors",
+    "read_errors_named",
+    "readable_extensions",
+    "source_name",
+    "unreadable_chunk",
+]
 
 _COMMON = ("hspy", "zspy", "dm3", "dm4", "emd", "msa", "rpl", "bcf")
 
@@ -145,3 +153,29 @@ def read_errors_named(signals: Mapping[str, Any]) -> Iterator[None]:
             if found:
                 raise OSError(f"could not read {name}: {found}") from exc
         raise
+
+
+def source_name(signal) -> str:
+    """The file a signal was read from (HyperSpy's ``tmp_parameters``), or a description."""
+    tmp = getattr(signal, "tmp_parameters", None)
+    folder = None if tmp is None else tmp.get_item("original_folder", None)
+    name = None if tmp is None else tmp.get_item("original_filename", None)
+    if name:
+        return str(Path(folder or "") / f"{name}{tmp.get_item('original_extension', '')}")
+    return "the lazy signal"
+
+
+def names_read_errors(method):
+    """Decorate a signal method so that, on a lazy signal (or a lazy ``low_loss=``), an error
+    raised while its chunks are read names the file and the chunk (:func:`read_errors_named`)."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        low_loss = kwargs.get("low_loss")
+        lazy = [s for s in (self, low_loss) if getattr(s, "_lazy", False)]
+        if not lazy:
+            return method(self, *args, **kwargs)
+        with read_errors_named({source_name(s): s for s in lazy}):
+            return method(self, *args, **kwargs)
+
+    return wrapper

@@ -22,6 +22,7 @@ from cryospec.core.low_loss import (
     resampled_axis,
     truncated_tail,
 )
+from cryospec.signals.axis_checks import energy_axis
 from cryospec.signals.count_validation import check_real, pixel_name
 
 __all__ = ["check_low_loss", "exposure_ratio", "is_separate_low_loss", "low_loss_array"]
@@ -50,9 +51,7 @@ def low_loss_array(signal, low_loss) -> tuple[Any, np.ndarray]:
     """
     check_real(low_loss.data, "the low loss")
     ll_axis = low_loss.axes_manager.signal_axes[0]
-    if not ll_axis.is_uniform:
-        raise ValueError("the low loss needs a uniform energy axis")
-    energy = np.asarray(ll_axis.axis, dtype=float)
+    energy = energy_axis(low_loss, "the low loss's energy axis")
     core_axis = signal.axes_manager.signal_axes[0]
     resample = not np.isclose(ll_axis.scale, core_axis.scale, rtol=1e-4)
     if resample:

@@ -95,8 +95,9 @@ def negative_count_sums(data):
     """The number of negative values of ``data``, the sum of their squares, and their sum over
     the pixels per channel (lazy-friendly: Dask expressions for a Dask array, computed with the
     map's other sums)."""
-    below = np.minimum(data, 0).astype(float)  # float64: squares of float32 counts overflow
-    return (data < 0).sum(), (below * below).sum(), below.sum(axis=tuple(range(data.ndim - 1)))
+    below = np.minimum(data, 0)
+    axes = tuple(range(data.ndim - 1))
+    return (data < 0).sum(), (below * below).sum(dtype=float), below.sum(axis=axes, dtype=float)
 
 
 def known_read_noise(signal, read_noise: float | None) -> tuple[float, str]:
