@@ -124,9 +124,12 @@ def edge_shapes(
             energy.tobytes(), tuple(edges), microscope, cross_section
         ).copy()
     ll_energy = np.asarray(low_loss_energy, dtype=float)
-    # sigma on a grid that starts far enough below the axis for every low-loss shift
+    # sigma on a grid that starts far enough below the axis for every low-loss shift, and
+    # ends far enough above it for the gain side of the zero-loss peak (without it the last
+    # channels lose part of the peak and the model drops there)
     lead = int(np.ceil(max(ll_energy[-1], 0.0) / step)) + 1
-    grid = energy[0] - lead * step + step * np.arange(lead + energy.size)
+    tail = int(np.ceil(max(-ll_energy[0], 0.0) / step)) + 1
+    grid = energy[0] - lead * step + step * np.arange(lead + energy.size + tail)
     sigma = np.stack(
         [
             edge_shape(

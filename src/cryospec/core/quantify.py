@@ -19,11 +19,10 @@ integral, or beam current x dwell time from the metadata.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from numpy.typing import NDArray
 
+from cryospec.core.edge_model_result import EdgeModelResult, ModelCurves, model_curves
 from cryospec.core.edge_shapes import DEFAULT_CROSS_SECTION, edge_shapes
 from cryospec.core.local_fit import local_fit_plan, segment_plan
 from cryospec.core.poisson_fit import fit_power_law_with_edges
@@ -36,6 +35,7 @@ __all__ = [
     "M23_MISMATCH_RATIO",
     "TRANSITION_METAL_M23",
     "EdgeModelResult",
+    "ModelCurves",
     "atomic_fractions",
     "edge_model_block",
     "edge_off_axis",
@@ -117,95 +117,6 @@ def fit_range_masks(
     return fit, anchor[fit]
 
 
-@dataclass
-class EdgeModelResult:
-    """Result of :func:`fit_edge_model` (shapes (...), (..., J), (..., J, J)).
-
-    Attributes
-    ----------
-    edges : tuple of str
-        Edge names, the order of the last axes.
-    areal_density, covariance : ndarray
-        Atoms/nm² per edge (relative units when ``incident`` was 1), and their covariance.
-    background_exponent : ndarray
-        Fitted power-law exponent.
-    reduced_deviance : ndarray
-        Poisson deviance per degree of freedom over the fit channels.
-    converged : ndarray of bool
-    """
-
-    edges: tuple[str, ...]
-    areal_density: NDArray
-    covariance: NDArray
-    background_exponent: NDArray
-    reduced_deviance: NDArray
-    converged: NDArray
-    overlaps: tuple[str, ...] = ()
-    overlap_amplitude: NDArray | None = None
-    deviance: NDArray | None = None
-    # the fit of the map's summed spectrum, when the caller made one (the detection test)
-    summed: EdgeModelResult | None = None
-
-    @property
-    def standard_error(self) -> NDArray:
-        """Standard error of each areal density."""
-        return np.sqrt(np.clip(np.diagonal(self.covariance, axis1=-2, axis2=-1), 0, None))
-
-    @staticmethod
-    def packed_size(n_edges: int, n_overlaps: int = 0) -> int:
-        """Length of the last axis of :meth:`pack` for ``n_edges`` edges and ``n_overlaps``
-        nuisance edges."""
-        return n_edges + n_edges * n_edges + 4 + n_overlaps
-
-    def pack(self) -> NDArray:
-        """Every per-pixel field on one last axis (a Dask block kernel returns one array):
-        areal densities, the flattened covariance, the exponent, the reduced deviance, the
-        deviance, the converged flag (0/1), then the overlap amplitudes."""
-        j = len(self.edges)
-        nav = self.areal_density.shape[:-1]
-        overlap = self.overlap_amplitude
-        if overlap is None:
-            overlap = np.zeros((*nav, 0))
-        deviance = np.full(nav, np.nan) if self.deviance is None else self.deviance
-        return np.concatenate(
-            [
-                self.areal_density,
-                self.covariance.reshape(*nav, j * j),
-                self.background_exponent[..., None],
-                self.reduced_deviance[..., None],
-                np.broadcast_to(deviance, nav)[..., None],
-                np.broadcast_to(self.converged, nav)[..., None].astype(float),
-                overlap,
-            ],
-            axis=-1,
-        )
-
-    @classmethod
-    def unpack(
-        cls, packed: NDArray, edges: tuple[str, ...], overlaps: tuple[str, ...] = ()
-    ) -> EdgeModelResult:
-        """The result that :meth:`pack` gave ``packed`` (for the same edges and overlaps)."""
-        j = len(edges)
-        packed = np.asarray(packed)
-        if packed.shape[-1] != cls.packed_size(j, len(overlaps)):
-            raise ValueError(
-                f"a packed edge-model result of {j} edges and {len(overlaps)} overlaps has "
-                f"{cls.packed_size(j, len(overlaps))} values per pixel, got {packed.shape[-1]}"
-            )
-        rest = j + j * j
-        return cls(
-            edges=tuple(edges),
-            areal_density=packed[..., :j],
-            covariance=packed[..., j:rest].reshape(*packed.shape[:-1], j, j),
-            background_exponent=packed[..., rest],
-            reduced_deviance=packed[..., rest + 1],
-            deviance=packed[..., rest + 2],
-            converged=packed[..., rest + 3] > 0.5,
-            overlaps=tuple(overlaps),
-            overlap_amplitude=packed[..., rest + 4 :],
-        )
-
-
 def fit_edge_model(
     electrons: NDArray,
     energy: NDArray,
@@ -227,6 +138,7 @@ def fit_edge_model(
     overlap_cross_section: str | None = None,
     read_noise: float = 0.0,
     exponent_read_noise: float = 0.0,
+    keep_curves: bool = False,
 ) -> EdgeModelResult:
     """Fit background and edges together on every pixel; return areal densities.
 
@@ -276,9 +188,17 @@ def fit_edge_model(
         The read noise per channel in electrons of ``electrons`` and of ``exponent_from``:
         negative counts of a dark-subtracted detector are fitted as shifted Poisson
         (:func:`cryospec.core.poisson_fit.fit_power_law_with_edges`).
+    keep_curves : bool
+        Keep the fitted background and edge contributions in ``curves``
+        (:class:`ModelCurves`, one per fit range), for a figure; ``electrons`` must then hold
+        one spectrum.
     """
     if fit_ranges not in FIT_RANGES:
         raise ValueError(f"fit_ranges must be one of {FIT_RANGES}, got {fit_ranges!r}")
+    if keep_curves and np.size(electrons) != np.shape(electrons)[-1]:
+        raise ValueError(
+            f"keep_curves keeps the model of one spectrum, got {np.shape(electrons)[:-1]} spectra"
+        )
     if (fit_ranges == "local" and len(edges) > 1) or barriers_eV:
         return _fit_local(
             electrons,
@@ -301,6 +221,7 @@ def fit_edge_model(
             overlap_cross_section=overlap_cross_section,
             read_noise=read_noise,
             exponent_read_noise=exponent_read_noise,
+            keep_curves=keep_curves,
         )
     entries = [get_edge(e) for e in edges]
     extra = [get_edge(e) for e in overlaps]
@@ -334,6 +255,7 @@ def fit_edge_model(
             cross_section=overlap_cross_section or cross_section,
         )
         shapes = np.concatenate([shapes, nuisance], axis=-1)
+    all_shapes = shapes
     shapes = shapes[..., fit, :]
     n = np.asarray(electrons)
     n = n if n.dtype == np.float32 else n.astype(np.float64, copy=False)
@@ -380,6 +302,9 @@ def fit_edge_model(
         overlaps=tuple(e.name for e in extra),
         overlap_amplitude=result.params[..., 2 + j :],
         deviance=result.deviance,
+        curves=[model_curves(result, energy, fit, all_shapes, (*names, *(e.name for e in extra)))]
+        if keep_curves
+        else [],
     )
 
 
@@ -449,6 +374,7 @@ def _fit_local(
         overlaps=tuple(overlaps),
         overlap_amplitude=overlap,
         deviance=deviance,
+        curves=[curve for r in fits for curve in r.curves],
     )
 
 

@@ -48,6 +48,7 @@ from cryospec.signals.quantify_low_loss import LowLoss, read_low_loss
 from cryospec.signals.quantify_noise import negative_count_sums, resolve_count_noise
 from cryospec.signals.quantify_provenance import cross_section_record, white_line_notes
 from cryospec.signals.results import QuantificationResult
+from cryospec.signals.spectrum_fit import spectrum_fit
 
 __all__ = ["QuantificationMethods"]
 
@@ -237,6 +238,10 @@ class QuantificationMethods:
         result = _result(self, method, entries, ll, density, covariance, fit, near, record)
         if method == "model":
             result.fit_ranges = fit_ranges
+        result.spectrum_fit = spectrum_fit(
+            method, energy, total, int(np.prod(self.data.shape[:-1])), entries, near,
+            background_windows_eV, None if fit is None else fit.summed, background_model,
+        )  # fmt: skip
         result.noise = noise.record()
         result.notes.extend(noise.notes())
         messages = _unrequested_notes(unrequested, method)
@@ -365,6 +370,7 @@ def _summed_fit(total, summed_ll, ll, names, overlaps, fit_arguments) -> EdgeMod
         incident=float(np.sum(ll.incident)),
         low_loss=None if summed_ll is None else np.asarray(summed_ll, dtype=float)[None],
         overlaps=list(overlaps),
+        keep_curves=True,
         **fit_arguments,
     )
 

@@ -17,6 +17,7 @@ from hyperspy.signal import BaseSignal
 from cryospec.core.background import BackgroundFit
 from cryospec.core.gradients import GradientFit
 from cryospec.core.poisson_fit import PowerLawEdgesFit
+from cryospec.signals.spectrum_fit import SpectrumFit
 
 __all__ = [
     "BackgroundResult",
@@ -144,6 +145,9 @@ class QuantificationResult:
         How the counts were treated (:mod:`cryospec.signals.quantify_noise`): the
         ``negative`` choice, the number and share of negative counts, the read noise used
         (counts) and its source.
+    spectrum_fit : SpectrumFit or None
+        The map's mean spectrum with the model fitted to its sum, the onsets and the windows
+        (:class:`cryospec.signals.spectrum_fit.SpectrumFit`; ``spectrum_fit.plot()`` draws it).
     """
 
     method: str
@@ -164,6 +168,7 @@ class QuantificationResult:
     fit_health: dict[str, Any] = field(default_factory=dict)
     fit_ranges: str = ""
     noise: dict[str, Any] = field(default_factory=dict)
+    spectrum_fit: SpectrumFit | None = None
 
     @property
     def areal_density_std(self):
@@ -206,6 +211,9 @@ class QuantificationResult:
                     ),
                     "atomic_fraction_mean": float(np.nanmean(f)),
                     "atomic_fraction_std": float(np.nanstd(f)),
+                    "atomic_fraction_median_standard_error": float(
+                        np.nanmedian(self.atomic_fraction_se[element].data)
+                    ),
                 }
         return out
 
