@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -68,8 +69,15 @@ def test_unknown_edge_is_a_clear_error(capsys):
 def test_demo_writes_report_and_summary(tmp_path, capsys):
     out = tmp_path / "demo"
     assert main(["demo", "--out", str(out), "--shape", "4", "64", "--seed", "1"]) == 0
-    assert "index.html" in capsys.readouterr().out
+    printed = capsys.readouterr()
+    assert "index.html" in printed.out
+    # a line per step while it works, numbered to the last
+    steps = [line for line in printed.err.splitlines() if re.match(r"\[\d/7 ", line)]
+    assert len(steps) == 7 and steps[-1].endswith("done")
     html = (out / "truth.html").read_text(encoding="utf-8")
+    # the measured interfaces and thickness stand next to their truth
+    row = re.search(r"interphase thickness \(nm\).*?</tr>", html).group(0)
+    assert "—" not in row and re.search(r"\d+\.\d \[\d+\.\d, \d+\.\d\]", row)
     images = re.findall(r'<img src="([^"]+)"', html)
     assert len(images) >= 5
     for src in images:
@@ -308,3 +316,27 @@ def test_each_log_message_is_shown_once():
         logger.removeHandler(keep)
         logger.setLevel(level)
     assert shown == ["a notice repeated at every call (test)", "another notice (test)"]
+
+
+def test_no_warning_is_printed_twice_by_the_demo(tmp_path):
+    """The demo as a user runs it (its own process): each warning and log notice once
+    (HyperSpy repeats its Numba notice at every decorated call, two handlers printed it, and
+    library warnings came from several call sites)."""
+    import collections
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-m", "cryospec", "demo", "--out", str(tmp_path / "d"),
+         "--shape", "4", "64"],
+        capture_output=True, text=True, timeout=600, env={**os.environ, "MPLBACKEND": "Agg"},
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-2000:]
+    lines = [
+        line
+        for line in (run.stdout + run.stderr).splitlines()
+        if re.search(r"Warning\b|WARNING", line)
+    ]
+    assert lines, "the demo's fits warn about poor profiles: the count must see them"
+    repeated = {line: n for line, n in collections.Counter(lines).items() if n > 1}
+    assert repeated == {}

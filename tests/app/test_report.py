@@ -100,6 +100,17 @@ def test_report_pages_index_and_summary(report):
     assert not list(report.rglob(".*"))  # no temporary files left by the atomic writes
 
 
+def test_eels_pages_show_the_spectrum_and_its_fit_first(report):
+    for name in ("map0", "map1", "map2"):
+        page = (report / "datasets" / name / "index.html").read_text(encoding="utf-8")
+        images = re.findall(r'<img src="([^"]+)"', page)
+        assert images[0] == "spectrum.png", images
+        assert images.count("spectrum.png") == 1
+        # before the tables of numbers that were read off it
+        assert page.index('<img src="spectrum.png"') < page.index("<table")
+        assert (report / "datasets" / name / "spectrum.png").read_bytes()[:4] == b"\x89PNG"
+
+
 def test_report_numbers_equal_the_python_api(report, inputs):
     import hyperspy.api as hs
 
@@ -445,6 +456,12 @@ def test_pairs_table_pairs_a_real_core_loss_with_its_low_loss(tmp_path):
     )
     assert ratio == pytest.approx(3.0, rel=0.15)
     assert any("zero-loss peak sat at -4.2" in note for note in quant["notes"])
+    # a single spectrum gets its figure: the spectrum with the model fitted to it
+    assert [src for src, _ in results["figures"]] == ["spectrum.png"]
+    page = (out / "datasets" / row["dataset"] / "index.html").read_text(encoding="utf-8")
+    assert '<img src="spectrum.png"' in page
+    ARTIFACTS.mkdir(exist_ok=True)
+    shutil.copy(out / "datasets" / row["dataset"] / "spectrum.png", ARTIFACTS / "srtio3_fit.png")
 
 
 def test_pairs_table_errors_name_the_file(tmp_path):
@@ -462,3 +479,44 @@ def test_pairs_table_errors_name_the_file(tmp_path):
     core_loss.save(tmp_path / "core.hspy")
     (entry,) = discover([tmp_path], pairs={"core": "missing.hspy"})
     assert entry["kind"] == "unreadable" and "not among the inputs" in entry["reason"]
+
+
+def test_edx_pages_show_dose_line_intensities_and_why_maps_are_blank(report):
+    results = json.loads((report / "datasets" / "edx3" / "results.json").read_text())
+    figures = [src for src, _ in results["figures"]]
+    assert {"dose.png", "line_intensities.png", "atomic_fraction.png"} <= set(figures)
+    # the Li metal holds none of the lines: its pixels are blank, and the page says why
+    page = (report / "datasets" / "edx3" / "index.html").read_text(encoding="utf-8")
+    assert "are blank in the fraction maps" in page and "no usable X-ray line" in page
+
+
+def test_a_map_in_micrometres_is_reported_in_nm():
+    """Real files often calibrate their maps in µm: the report's copy is put in nm, so that
+    positions, widths and figure axes are nm as labelled; the dose per pixel is unchanged."""
+    from cryospec.app.report.analysis import navigation_in_nm
+
+    core_loss, _, _ = li_lipon(shape=(4, 16), seed=0)
+    dose_nm = core_loss.dose_per_pixel().data.copy()
+    for axis in core_loss.axes_manager.navigation_axes:
+        axis.scale, axis.offset, axis.units = axis.scale / 1e3, axis.offset / 1e3, "µm"
+    assert navigation_in_nm(core_loss) == "nm"
+    x = core_loss.axes_manager.navigation_axes[0]
+    assert x.units == "nm" and x.scale == pytest.approx(2.5)
+    np.testing.assert_allclose(core_loss.dose_per_pixel().data, dose_nm)
+    for axis in core_loss.axes_manager.navigation_axes:
+        axis.units = "<undefined>"
+    assert navigation_in_nm(core_loss) == "<undefined>"
+
+
+def test_fraction_colours_stay_within_0_and_1_and_say_where_clipped():
+    from cryospec.app.figures.common import _fraction_limits
+
+    rng = np.random.default_rng(0)
+    noisy = np.clip(rng.normal(0.05, 0.05, (20, 20)), -0.2, None)
+    noisy[0, 0] = 1.3
+    lo, hi, extend = _fraction_limits(noisy)
+    assert 0.0 <= lo < hi <= 1.0 and extend == "both"
+    # inside 0-1 the colours span the 1-99 % range of the values, arrows beyond it
+    lo, hi, extend = _fraction_limits(np.linspace(0.2, 0.6, 101))
+    assert (lo, hi, extend) == (pytest.approx(0.204), pytest.approx(0.596), "both")
+    assert _fraction_limits(np.full((3, 3), np.nan)) == (0.0, 1.0, "neither")

@@ -123,3 +123,31 @@ def test_layer_choice_never_keeps_layers_thinner_than_their_interfaces():
             gaps = np.diff(v[:n])
             assert np.all(gaps > np.maximum(np.abs(v[n : 2 * n])[:-1], np.abs(v[n : 2 * n])[1:]))
         assert best.n_layers == 1
+
+
+@pytest.mark.parametrize("probe", [0.0, 2.0])
+@pytest.mark.parametrize(
+    ("model", "n_layers", "p"),
+    [
+        ("erf", 1, [40.0, 5.0, 0.2, 0.9]),
+        ("multilayer", 3, [20.0, 50.0, 80.0, 3.0, 6.0, 2.0, 0.1, 0.5, 0.3, 0.9]),
+    ],
+)
+def test_the_step_models_analytic_jacobian_equals_finite_differences(model, n_layers, p, probe):
+    from cryospec.core.gradient_models import evaluate_model, model_jacobian
+
+    x = np.linspace(0.0, 100.0, 80)
+    p = np.asarray(p)
+    jac = model_jacobian(model, n_layers, x, p, probe)
+    numeric = np.empty_like(jac)
+    for i in range(p.size):
+        h = 1e-6 * max(1.0, abs(p[i]))
+        up, down = p.copy(), p.copy()
+        up[i] += h
+        down[i] -= h
+        numeric[:, i] = (
+            evaluate_model(model, n_layers, x, up, probe)
+            - evaluate_model(model, n_layers, x, down, probe)
+        ) / (2 * h)
+    np.testing.assert_allclose(jac, numeric, atol=1e-8)
+    assert model_jacobian("diffusion", 1, x, p[:4], probe) is None

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -28,7 +29,11 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     summary = run_demo(
-        args.out, shape=tuple(args.shape), seed=args.seed, show_progressbar=args.progress
+        args.out,
+        shape=tuple(args.shape),
+        seed=args.seed,
+        show_progressbar=args.progress,
+        progress=lambda line: print(line, file=sys.stderr, flush=True),
     )
     print(
         f"wrote {args.out}/index.html (report), {args.out}/truth.html and "
@@ -508,6 +513,21 @@ class _OncePerMessage(logging.Filter):
 _ONCE = _OncePerMessage()
 
 
+class _NotPrintedBelow(logging.Filter):
+    """For the root handler: drop a record that a handler of its own logger tree already
+    prints (HyperSpy's, on the ``hyperspy`` logger), so that no message shows twice."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        logger = logging.getLogger(record.name)
+        while logger is not None and logger is not logging.getLogger():
+            if logger.handlers:
+                return False
+            if not logger.propagate:
+                break
+            logger = logger.parent
+        return True
+
+
 def _each_log_message_once() -> None:
     # on the loggers the records come from (HyperSpy replaces its handlers when its api loads);
     # one filter for the process, however often main() runs
@@ -515,6 +535,32 @@ def _each_log_message_once() -> None:
         logger = logging.getLogger(name)
         if _ONCE not in logger.filters:
             logger.addFilter(_ONCE)
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, _NotPrintedBelow) for f in handler.filters):
+            handler.addFilter(_NotPrintedBelow())
+
+
+_SHOWN: set[tuple[type, str]] = set()
+
+
+def _show_once(message, category, filename, lineno, file=None, line=None) -> None:
+    """``warnings.showwarning`` that prints each distinct warning (category and text) once,
+    wherever it comes from (the same notice from several call sites or library calls)."""
+    key = (category, str(message))
+    if key in _SHOWN:
+        return
+    _SHOWN.add(key)
+    _show_warning(message, category, filename, lineno, file, line)
+
+
+_show_warning = warnings.showwarning
+
+
+def _each_warning_once() -> None:
+    """Each distinct warning that the filters let through printed once per process, and none
+    of HyperSpy's notices about its own internal imports, which no user can act on."""
+    warnings.showwarning = _show_once
+    warnings.filterwarnings("ignore", message=r"Importing `\w+` from `hyperspy\._signals")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -526,6 +572,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     _each_log_message_once()
+    _each_warning_once()
     try:
         if getattr(args, "on_scheduler", False):
             with _scheduler(args):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,7 @@ def run_demo(
     shape: tuple[int, int] = (24, 64),
     seed: int = 0,
     show_progressbar: bool = False,
+    progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Run the demo: the report of the built-in datasets, and their check against the truth.
 
@@ -63,6 +65,8 @@ def run_demo(
         Seed of the synthetic data.
     show_progressbar : bool
         Show HyperSpy's progress bars.
+    progress : callable, optional
+        Called with one line per step as the demo goes (the command line prints them).
 
     Returns
     -------
@@ -76,9 +80,17 @@ def run_demo(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
+    steps = iter(range(1, 8))
+
+    def step(text: str) -> None:
+        if progress is not None:
+            progress(f"[{next(steps)}/7 {time.perf_counter() - started:5.1f} s] {text}")
+
     book = FigureBook(out, prefix="figures", dpi=110, tight=True)
+    step("simulating the Li | interphase | LiPON EELS and EDX spectrum images")
     core_loss, low_loss, truth = li_lipon(shape=shape, seed=seed)
     eds, eds_truth = li_lipon_eds(shape=shape, seed=seed)
+    references = _write_inputs(out, core_loss, low_loss, eds, truth)
     extent = map_extent(truth.x_nm, truth.y_nm)
 
     dose = core_loss.dose_per_pixel()
@@ -100,17 +112,22 @@ def run_demo(
         species: core_loss.flag_damage(species).metadata.CryoSpec.Damage.as_dictionary()
         for species in ("Li metal", "Li2CO3", "Li2CO3 (room temperature)")
     }
+    step("background subtraction against the truth")
     accuracy, profiles = _background_section(core_loss, low_loss, truth, extent, book)
+    step("quantification against the truth")
     quant, quantification = _quantification_section(core_loss, low_loss, truth, extent, book)
+    step("gradient fits against the truth")
     gradients, thickness = _gradient_section(quant, book)
+    step("phase maps against the truth")
     phase_summary = _phase_section(core_loss, low_loss, truth, extent, book)
     line_maps = eds.get_lines_intensity(plot_result=False)
     book.add(
         figures.edx_lines(line_maps, extent),
         "edx_lines.png",
-        "EDX line-window counts (exspy get_lines_intensity, no background subtraction yet: "
-        "the N Ka window also holds bremsstrahlung and the tail of O Ka) of the matching "
-        "synthetic EDX dataset. There is no Li line in EDX.",
+        "EDX line-window counts of the matching synthetic EDX dataset from exspy's "
+        "get_lines_intensity, which sums each window without subtracting the background (the "
+        "N Ka window also holds bremsstrahlung and the tail of O Ka); the report's EDX page "
+        "shows cryospec's background-subtracted line intensities. There is no Li line in EDX.",
     )
     g, energy = truth.geometry, truth.energy_eV
     summary = {
@@ -159,7 +176,9 @@ def run_demo(
     }
     atomic_write_text(out / "summary.json", strict_json(summary, default=float))
     atomic_write_text(out / "truth.html", truth_page(summary, book.figures))
-    _write_report(out, shape, seed, eds_truth.k_factors, show_progressbar)
+    step("the report of the two datasets (cryospec report over their files)")
+    _write_report(out, references, eds_truth.k_factors, show_progressbar)
+    step("done")
     return summary
 
 
@@ -344,13 +363,11 @@ def _phase_section(core_loss, low_loss, truth, extent, book: FigureBook) -> dict
     }
 
 
-def _write_report(out: Path, shape, seed: int, k_factors: dict, show_progressbar: bool) -> None:
-    """The built-in datasets as files in ``out/inputs``, then ``cryospec report`` over them."""
-    from cryospec.app.report import run_report
-
+def _write_inputs(out: Path, core_loss, low_loss, eds, truth) -> dict[str, str]:
+    """The built-in datasets as files in ``out/inputs`` (as simulated: before any step of the
+    demo touches them) and their phase references in ``out/references``; returns the
+    references' paths by phase name."""
     inputs = out / "inputs"
-    core_loss, low_loss, truth = li_lipon(shape=shape, seed=seed)
-    eds, _ = li_lipon_eds(shape=shape, seed=seed)
     references = {}
     for name, ref in truth.phase_references().items():
         path = out / "references" / f"{name}.hspy"
@@ -362,8 +379,15 @@ def _write_report(out: Path, shape, seed: int, k_factors: dict, show_progressbar
         ("li_lipon_edx.hspy", eds),
     ):
         atomic_write(inputs / name, lambda p, s=signal: s.save(p, overwrite=True))
+    return references
+
+
+def _write_report(out: Path, references: dict[str, str], k_factors: dict, show_progressbar) -> None:
+    """``cryospec report`` over the files of :func:`_write_inputs`."""
+    from cryospec.app.report import run_report
+
     run_report(
-        [inputs],
+        [out / "inputs"],
         out,
         show_progressbar=show_progressbar,
         config_overrides={

@@ -12,7 +12,9 @@ import html
 import json
 from typing import Any
 
-__all__ = ["dataset_page", "index_page", "truth_page"]
+__all__ = ["SPECTRUM_FIGURE", "dataset_page", "index_page", "truth_page"]
+
+SPECTRUM_FIGURE = "spectrum.png"
 
 _STYLE = """
 body { font-family: sans-serif; margin: 1.5em; max-width: 1300px; }
@@ -107,11 +109,26 @@ def dataset_page(results: dict[str, Any]) -> str:
     note = (results.get("quantification") or {}).get("note")
     if note:
         parts.append(f"<p>{html.escape(note)}</p>")
+    for note in results.get("notes") or []:
+        parts.append(f"<p>Note: {html.escape(note)}</p>")
+    filled = results.get("filled_from_config")
+    if filled is not None:
+        source = (
+            f"from the configuration, where the file lacks them: {', '.join(filled)}; every "
+            "other acquisition value from the file"
+            if filled
+            else "all from the file"
+        )
+        parts.append(f"<p>Acquisition values {html.escape(source)}.</p>")
+    figures = results.get("figures", [])
+    # the spectrum and its fit come first: the numbers below are read off it
+    first = [(src, caption) for src, caption in figures if src.endswith(SPECTRUM_FIGURE)]
+    parts += [_figure(src, caption) for src, caption in first]
     parts += _dose_section(results.get("dose", {}))
     parts += _quantification_section(results.get("quantification", {}), results["kind"])
     parts += _gradient_section(results.get("profiles", {}))
     parts += _phase_section(results.get("phases"), (results.get("nmf") or {}).get("labels"))
-    parts += [_figure(src, caption) for src, caption in results.get("figures", [])]
+    parts += [_figure(s, c) for s, c in figures if not s.endswith(SPECTRUM_FIGURE)]
     return _page(f"cryospec report: {results['dataset']}", "\n".join(parts))
 
 
@@ -147,7 +164,7 @@ def _quantification_section(quant: dict[str, Any], kind: str) -> list[str]:
             "median standard error",
             "std over map",
         ]
-    header += ["atomic fraction mean", "atomic fraction std over map"]
+    header += ["atomic fraction mean", "median standard error", "std over map"]
     detection = (quant.get("fit_health") or {}).get("elements", {})
     rows = []
     for el, v in quant["elements"].items():
@@ -158,7 +175,11 @@ def _quantification_section(quant: dict[str, Any], kind: str) -> list[str]:
                 v.get("areal_density_median_standard_error"),
                 v.get("areal_density_std"),
             ]
-        row += [v.get("atomic_fraction_mean"), v.get("atomic_fraction_std")]
+        row += [
+            v.get("atomic_fraction_mean"),
+            v.get("atomic_fraction_median_standard_error"),
+            v.get("atomic_fraction_std"),
+        ]
         info = detection.get(el) or {}
         if info.get("detected") is False and info.get("upper_limit") is not None:
             row[0] = f"{el} (not detected: below {info['upper_limit']:.3g}, 95 %)"
@@ -213,6 +234,13 @@ def _goodness(v: dict[str, Any]) -> str:
 
 
 def _width(v: dict[str, Any]) -> str:
+    """The 10-90 % width(s) of a fit: each interface's for a multilayer."""
+    if v.get("model") == "multilayer":
+        widths = v.get("widths_10_90_nm") or []
+        cis = v.get("widths_10_90_ci_nm") or [None] * len(widths)
+        steps = v.get("steps") or [{}] * len(widths)
+        parts = [_step_width(w, c, s) for w, c, s in zip(widths, cis, steps, strict=False)]
+        return "; ".join(parts) or "–"
     if v.get("width_10_90_upper_limit_nm") is not None:
         return f"< {v['width_10_90_upper_limit_nm']:.2f} (not resolved)"
     if v.get("width_status"):
@@ -290,14 +318,74 @@ def _phase_section(phases: dict[str, Any] | None, labels: list | None) -> list[s
     return parts
 
 
+def _index_tables(records: list[dict[str, Any]]) -> list[str]:
+    """Per kind (EELS, EDX: their fractions and positions are different measurements), one
+    row per dataset, element and quantity, the value with its 95 % interval or its verdict;
+    the wide machine table is ``summary.csv``."""
+    parts = ["<h2>Across datasets</h2>"]
+    header = ["dataset", "element", "quantity", "value [95 % interval]", "fit"]
+    for kind in ("EELS", "EDX"):
+        rows = []
+        for record in records:
+            results = record.get("results") or {}
+            if record["status"] != "done" or results.get("kind") != kind:
+                continue
+            profiles = results.get("profiles") or {}
+            for element, v in (profiles.get("elements") or {}).items():
+                rows += [[record["name"], element, *row] for row in _element_rows(v)]
+            layer = profiles.get("interphase") or {}
+            if layer.get("thickness_nm") is not None:
+                fit = "ok" if layer.get("status", "ok") == "ok" else "poor fit"
+                value = _with_interval(layer, "thickness_nm")
+                rows.append(
+                    [record["name"], layer["element"], "interphase thickness (nm)", value, fit]
+                )
+        if rows:
+            parts += [f"<h3>{kind}</h3>", _table(header, rows)]
+    parts.append(
+        '<p>Every number of every dataset, one column each: <a href="summary.csv">summary.csv'
+        "</a>.</p>"
+    )
+    return parts
+
+
+def _element_rows(v: dict[str, Any]) -> list[list[str]]:
+    """The compact index's rows of one element's profile fit: (quantity, value, fit)."""
+    if "error" in v:
+        return [["profile", "fit failed: " + v["error"], "failed"]]
+    if "not_profiled" in v:
+        return [["profile", "not profiled: " + v["not_profiled"], "–"]]
+    fit = "ok" if v.get("status", "ok") == "ok" else "poor fit"
+    model = (v.get("selection") or {}).get("chosen", v.get("model", ""))
+    if v.get("model") == "multilayer":
+        position = _interfaces(v)
+    else:
+        position = v.get("position_status") or _with_interval(v, "position_nm")
+    return [
+        [f"interface position (nm), {model}", position, fit],
+        ["10-90 % width (nm)", _width(v), fit],
+    ]
+
+
+def _step_width(value: float, ci, step: dict[str, Any]) -> str:
+    """One interface's 10-90 % width: the value [interval], or the upper limit of a width
+    the data do not resolve."""
+    status = step.get("width_status", "resolved")
+    if status == "upper limit" and ci and ci[1] is not None:
+        return f"< {ci[1]:.1f} (not resolved)"
+    if status != "resolved":
+        return f"not resolved ({status})"
+    return f"{value:.1f}" + (f" [{ci[0]:.1f}, {ci[1]:.1f}]" if ci and None not in ci else "")
+
+
 def index_page(
     records: list[dict[str, Any]],
-    rows: list[dict[str, Any]],
     log: dict[str, Any],
     figure: str | None,
     extra_links: list[tuple[str, str]] | None = None,
 ) -> str:
-    """The summary page: every dataset with its status, the table across datasets, the plot."""
+    """The summary page: every dataset with its status, the compact table across datasets (per
+    kind), the plot of the interface positions."""
     listing = []
     for record in records:
         page = record.get("page")
@@ -323,17 +411,7 @@ def index_page(
         + "".join(listing)
         + "</table>"
     )
-    columns = [
-        c
-        for c in dict.fromkeys(k for row in rows for k in row)
-        if c not in ("kind", "status", "reason")
-    ]
-    parts.append("<h2>Across datasets</h2>")
-    parts.append(
-        '<div style="overflow-x: auto">'
-        + _table(columns, [[row.get(c) for c in columns] for row in rows])
-        + "</div>"
-    )
+    parts += _index_tables(records)
     if figure:
         parts.append(
             _figure(figure, "Interface positions with 95 % intervals per dataset and element")
@@ -344,9 +422,26 @@ def index_page(
     return _page("cryospec report", "\n".join(parts))
 
 
+def _layer_value(fit: dict[str, Any], key: str, index: int | None = None) -> str:
+    """A multilayer fit's interface (``index``) or thickness with its 95 % interval, or "—"
+    when the fit did not give it."""
+    if index is None:
+        value, ci = fit.get(f"{key}_nm"), fit.get(f"{key}_ci_nm")
+    else:
+        values, cis = fit.get(f"{key}_nm") or [], fit.get(f"{key}_ci_nm") or []
+        if not values:
+            return "—"
+        value, ci = values[index], (cis[index] if cis else None)
+    if value is None:
+        return "—"
+    text = f"{value:.1f}" + (f" [{ci[0]:.1f}, {ci[1]:.1f}]" if ci and None not in ci else "")
+    return text if fit.get("status", "ok") == "ok" else f"{text} (poor fit)"
+
+
 def truth_page(summary: dict[str, Any], figures: list[tuple[str, str]]) -> str:
     """The demo's page of every number next to its ground truth, then the figures."""
     truth = summary["truth"]
+    layers = (summary.get("gradients") or {}).get("Li_multilayer") or {}
     rows = [
         (
             "dose per pixel (e/Å²)",
@@ -358,9 +453,21 @@ def truth_page(summary: dict[str, Any], figures: list[tuple[str, str]]) -> str:
             f"{summary['thickness']['t_over_lambda_mean']:.3f}",
             f"{summary['thickness']['truth_t_over_lambda_mean']:.3f}",
         ),
-        ("Li | interphase interface (nm)", "—", f"{truth['li_interface_nm']:.1f}"),
-        ("interphase | LiPON interface (nm)", "—", f"{truth['lipon_interface_nm']:.1f}"),
-        ("interphase thickness (nm)", "—", f"{truth['interphase_thickness_nm']:.1f}"),
+        (
+            "Li | interphase interface (nm), first interface of the Li fraction",
+            _layer_value(layers, "interfaces", 0),
+            f"{truth['li_interface_nm']:.1f}",
+        ),
+        (
+            "interphase | LiPON interface (nm), last interface of the Li fraction",
+            _layer_value(layers, "interfaces", -1),
+            f"{truth['lipon_interface_nm']:.1f}",
+        ),
+        (
+            "interphase thickness (nm), span of the Li interfaces",
+            _layer_value(layers, "thickness"),
+            f"{truth['interphase_thickness_nm']:.1f}",
+        ),
     ]
     for edge, acc in summary["background"]["edge_signal_vs_truth"].items():
         rows.append(

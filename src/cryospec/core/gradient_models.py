@@ -17,6 +17,7 @@ __all__ = [
     "erf_step",
     "evaluate_model",
     "exponential_decay",
+    "model_jacobian",
     "multilayer_profile",
     "parameter_names",
     "plateau_levels",
@@ -111,6 +112,33 @@ def evaluate_model(model: str, n_layers: int, x: NDArray, p: NDArray, probe: flo
         return exponential_decay(x, p[0], p[1], p[2], p[3], probe)
     n = n_layers
     return multilayer_profile(x, p[:n], p[n : 2 * n], p[2 * n :], probe)
+
+
+def model_jacobian(
+    model: str, n_layers: int, x: NDArray, p: NDArray, probe: float
+) -> NDArray | None:
+    """d model / d parameters on ``x``, shape (n, P), for the step models (``erf`` and
+    ``multilayer``, whose steps are Gaussian integrals); None for the others (their fits
+    take finite differences)."""
+    if model not in ("erf", "multilayer"):
+        return None
+    x = np.asarray(x, dtype=float)
+    n = 1 if model == "erf" else n_layers
+    positions, sigmas, levels = p[:n], p[n : 2 * n], p[2 * n :]
+    jac = np.zeros((x.size, p.size))
+    upper = np.ones(x.size)  # the step below level j: 1 under level 0
+    for k in range(n):
+        width = np.hypot(sigmas[k], probe)
+        z = (x - positions[k]) / width
+        density = np.exp(-0.5 * z * z) / (np.sqrt(2.0 * np.pi) * width)
+        step = unit_step(x, positions[k], width)
+        rise = levels[k + 1] - levels[k]
+        jac[:, k] = -rise * density
+        jac[:, n + k] = -rise * density * z * (sigmas[k] / width)
+        jac[:, 2 * n + k] = upper - step
+        upper = step
+    jac[:, 2 * n + n] = upper
+    return jac
 
 
 def start_values(model: str, n_layers: int, x: NDArray, y: NDArray) -> NDArray:

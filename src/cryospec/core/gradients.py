@@ -41,6 +41,7 @@ from cryospec.core.gradient_models import (
     erf_step,
     evaluate_model,
     exponential_decay,
+    model_jacobian,
     multilayer_profile,
     parameter_names,
     start_values,
@@ -479,9 +480,19 @@ class _LeastSquares:
                 p[fixed[0]] = fixed[1]
             return self.residual(p)
 
+        def jac(q):
+            p = p_start.copy()
+            p[free] = q
+            if fixed is not None:
+                p[fixed[0]] = fixed[1]
+            full = model_jacobian(self.model, self.n_layers, self.x, p, self.probe_sigma)
+            return full[:, free] * self.weight[:, None]
+
+        analytic = model_jacobian(self.model, self.n_layers, self.x[:1], p_start, 0.0) is not None
         out = optimize.least_squares(
             res,
             p_start[free],
+            jac=jac if analytic else "2-point",
             bounds=(self.lower[free], self.upper[free]),
             x_scale="jac",
             max_nfev=max_nfev,
@@ -509,19 +520,22 @@ class _LeastSquares:
 
             far = best[i] + direction * max(4.0 * se, 1e-9 * abs(best[i]) + 1e-12)
             far = float(np.clip(far, self.lower[i], self.upper[i])) if np.isfinite(limit) else far
-            tries = 0
-            while excess(far) < 0 and tries < 6:
+            tries, rise = 0, excess(far)
+            while rise < 0 and tries < 6:
                 stepped = best[i] + 2.0 * (far - best[i])
                 if np.isfinite(limit) and (stepped - limit) * direction > 0:
                     far = float(limit)
+                    rise = excess(far)
                     break
                 far, tries = stepped, tries + 1
-            if excess(far) < 0:
+                rise = excess(far)
+            if rise < 0:
                 bounds.append(float(limit) if np.isfinite(limit) else direction * np.inf)
                 continue
             a, b = sorted((best[i], far))
+            # an end to a thousandth of the standard error: far finer than it is known
             try:
-                bounds.append(float(optimize.brentq(excess, a, b, xtol=1e-6 * (abs(se) + 1e-12))))
+                bounds.append(float(optimize.brentq(excess, a, b, xtol=1e-3 * (abs(se) + 1e-12))))
             except RuntimeError:  # a rugged chi-square: the bracket's far end, conservatively
                 bounds.append(float(far))
         return bounds[0], bounds[1]

@@ -4,6 +4,7 @@ come from the public API before a figure is drawn)."""
 from cryospec.app.figures.common import (
     FigureBook,
     dose_map,
+    length_to_nm,
     map_extent,
     nmf_components,
     save_png,
@@ -16,6 +17,7 @@ __all__ = [
     "common_direction",
     "dose_map",
     "element_profiles",
+    "length_to_nm",
     "map_extent",
     "nmf_components",
     "plot_profiles",

@@ -12,6 +12,7 @@ from cryospec.app.atomic import atomic_write
 __all__ = [
     "FigureBook",
     "dose_map",
+    "length_to_nm",
     "map_extent",
     "nmf_components",
     "save_png",
@@ -45,9 +46,53 @@ class FigureBook:
         self.figures.append((link, caption))
 
 
+_TO_NM = {"nm": 1.0, "µm": 1e3, "um": 1e3, "μm": 1e3, "Å": 0.1, "A": 0.1, "pm": 1e-3, "mm": 1e6}
+
+
+def length_to_nm(units: str | None) -> float | None:
+    """The factor from a length unit (as HyperSpy axes write it) to nm; None if unknown."""
+    return _TO_NM.get(str(units).strip()) if units else None
+
+
 def map_extent(x: np.ndarray, y: np.ndarray) -> list[float]:
     """``imshow`` extent of a map with columns at ``x`` and rows at ``y``."""
     return [float(x[0]), float(x[-1]), float(y[-1]), float(y[0])]
+
+
+def _scale_bar(ax, extent, unit: str) -> None:
+    """A bar of a round length (1, 2 or 5 times a power of ten, at most a quarter of the map's
+    width) in the lower left."""
+    from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
+
+    width = abs(extent[1] - extent[0])
+    if width <= 0:
+        return
+    target = width / 4
+    decade = 10 ** np.floor(np.log10(target))
+    length = max(m * decade for m in (1, 2, 5) if m * decade <= target)
+    bar = AnchoredSizeBar(
+        ax.transData, length, f"{length:g} {unit}", "lower left", pad=0.3, color="white",
+        frameon=False, size_vertical=abs(extent[2] - extent[3]) / 40, fontproperties={"size": 9},
+    )  # fmt: skip
+    ax.add_artist(bar)
+
+
+def _fraction_limits(values: np.ndarray) -> tuple[float, float, str]:
+    """Colour limits of a fraction map: its 1-99 % range within 0-1, and the colour bar's
+    ``extend`` where values lie beyond it (noise takes single pixels below 0 or above 1)."""
+    finite = np.asarray(values, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    if finite.size == 0:
+        return 0.0, 1.0, "neither"
+    lo, hi = np.percentile(finite, [1, 99])
+    lo, hi = max(float(lo), 0.0), min(float(hi), 1.0)
+    if hi <= lo:
+        lo, hi = 0.0, 1.0
+    below, above = finite.min() < lo, finite.max() > hi
+    extend = {(True, True): "both", (True, False): "min", (False, True): "max"}.get(
+        (bool(below), bool(above)), "neither"
+    )
+    return lo, hi, extend
 
 
 def value_error_grid(
@@ -57,48 +102,77 @@ def value_error_grid(
     by_rows: bool = False,
     unit: str = "",
     vmin: float | None = None,
+    fraction: bool = False,
+    length_unit: str = "nm",
 ):
     """Each key's value map beside its standard-error map: one column per key (value on top),
-    or with ``by_rows`` one row per key (value on the left)."""
+    or with ``by_rows`` one row per key (value on the left). Axes in ``length_unit`` with a
+    scale bar on each value map; colour bars labelled with ``unit`` (``fraction``: the
+    colours span the 1-99 % range within 0-1, the bar's arrows mark values beyond it)."""
     import matplotlib.pyplot as plt
 
     keys = list(maps)
     if by_rows:
-        fig, axes = plt.subplots(len(keys), 2, figsize=(11, 2.2 * len(keys)), squeeze=False)
+        fig, axes = plt.subplots(len(keys), 2, figsize=(11, 2.4 * len(keys)), squeeze=False)
     else:
-        fig, axes = plt.subplots(2, len(keys), figsize=(3.2 * len(keys), 4.6), squeeze=False)
+        fig, axes = plt.subplots(2, len(keys), figsize=(3.6 * len(keys), 5.4), squeeze=False)
         axes = axes.T
     for (ax_value, ax_error), key in zip(axes, keys, strict=True):
         value, error = maps[key]
-        for ax, data, label, cmap in (
-            (ax_value, value, key, "viridis"),
-            (ax_error, error, f"{key} standard error", "magma"),
+        for ax, data, label, cmap, is_value in (
+            (ax_value, value, key, "viridis", True),
+            (ax_error, error, f"{key} standard error", "magma", False),
         ):
-            im = ax.imshow(np.atleast_2d(data), extent=extent, aspect="auto", cmap=cmap, vmin=vmin)
-            fig.colorbar(im, ax=ax, label=unit)
-            ax.set_title(label, fontsize=9)
+            options = {"vmin": vmin}
+            extend = "neither"
+            bar_label = unit or ("atomic fraction" if fraction else "")
+            if fraction and is_value:
+                options["vmin"], options["vmax"], extend = _fraction_limits(data)
+                if extend != "neither":
+                    bar_label = "atomic fraction (1-99 % range)"
+            if not is_value:
+                bar_label = f"standard error {f'({unit})' if unit else ''}".strip()
+            im = ax.imshow(np.atleast_2d(data), extent=extent, aspect="auto", cmap=cmap, **options)
+            bar = fig.colorbar(im, ax=ax, extend=extend)
+            bar.set_label(bar_label, fontsize=9)
+            bar.ax.tick_params(labelsize=8)
+            ax.set_title(label, fontsize=11)
+            ax.tick_params(labelsize=9)
+            if is_value and np.atleast_2d(data).shape[0] > 1:
+                _scale_bar(ax, extent, length_unit)
     for ax in axes[:, 1] if not by_rows else axes[-1]:
-        ax.set_xlabel("x (nm)")
+        ax.set_xlabel(f"x ({length_unit})", fontsize=10)
+    for ax in axes[0] if not by_rows else axes[:, 0]:
+        ax.set_ylabel(f"y ({length_unit})", fontsize=10)
     if title:
-        fig.suptitle(title)
+        fig.suptitle(title, fontsize=12)
     fig.tight_layout()
     return fig
 
 
-def dose_map(dose: np.ndarray, extent, flags: dict | None = None):
-    """The dose per pixel, with the share of pixels above each flagged critical dose."""
+def dose_map(dose: np.ndarray, extent, flags: dict | None = None, length_unit: str = "nm"):
+    """The dose per pixel, with the share of pixels above each flagged critical dose (a
+    uniform dose is said in words: one flat colour shows nothing)."""
     import matplotlib.pyplot as plt
 
+    dose = np.atleast_2d(dose)
     fig, ax = plt.subplots(figsize=(7, 3))
-    im = ax.imshow(np.atleast_2d(dose), extent=extent, aspect="auto", cmap="magma")
-    fig.colorbar(im, ax=ax, label="dose (e/Å²)")
+    im = ax.imshow(dose, extent=extent, aspect="auto", cmap="magma")
+    bar = fig.colorbar(im, ax=ax)
+    bar.set_label("dose (e/Å²)", fontsize=9)
     text = "; ".join(
         f"{species}: {100 * info['flagged_fraction']:.0f} % of pixels above "
         f"{info['critical_dose_e_per_A2']:g} e/Å²"
         for species, info in (flags or {}).items()
     )
-    ax.set_title(f"dose per pixel\n{text}" if text else "dose per pixel", fontsize=9)
-    ax.set(xlabel="x (nm)", ylabel="y (nm)")
+    if np.ptp(dose) <= 1e-9 * np.max(np.abs(dose)):
+        ax.text(
+            0.5, 0.5, f"uniform: {float(dose.flat[0]):.4g} e/Å² in every pixel",
+            transform=ax.transAxes, ha="center", va="center", color="white", fontsize=11,
+        )  # fmt: skip
+    ax.set_title(f"dose per pixel\n{text}" if text else "dose per pixel", fontsize=11)
+    ax.set(xlabel=f"x ({length_unit})", ylabel=f"y ({length_unit})")
+    fig.tight_layout()
     return fig
 
 

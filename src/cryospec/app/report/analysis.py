@@ -12,11 +12,13 @@ from cryospec.app.figures import (
     FigureBook,
     dose_map,
     element_profiles,
+    length_to_nm,
     map_extent,
     nmf_components,
     plot_profiles,
     value_error_grid,
 )
+from cryospec.app.html import SPECTRUM_FIGURE
 from cryospec.core.dose import MissingMetadataError
 from cryospec.core.low_loss import zero_loss_centre
 from cryospec.edges import get_edge as _get_edge
@@ -61,6 +63,22 @@ def _extent(signal) -> list[float] | None:
     return map_extent(axes[0].axis, axes[1].axis)
 
 
+def navigation_in_nm(signal) -> str:
+    """Put the navigation axes of ``signal`` (the report's copy of a file) in nm, as every
+    position, width and figure of the report is; returns the length unit the axes end in
+    (the file's own where it is not a length unit: the page then says so)."""
+    unit = "nm"
+    for axis in signal.axes_manager.navigation_axes:
+        factor = length_to_nm(axis.units)
+        if factor is None:
+            unit = str(axis.units)
+            continue
+        if factor != 1.0:
+            axis.scale, axis.offset = axis.scale * factor, axis.offset * factor
+        axis.units = "nm"
+    return unit
+
+
 def thickness_element(setting: str, elements: list[str]) -> str:
     """The element whose multilayer fit gives the interphase thickness: ``"auto"`` takes Li
     when quantified (its fraction changes at both boundaries, metal | interphase | LiPON),
@@ -103,7 +121,11 @@ def _profiles(result, config: dict[str, Any], elements: list[str]) -> tuple[dict
             fitted[key][element] = one[key][element]
     thickness = None
     element = thickness_element(profile["thickness_element"], elements)
-    if element and element in elements:
+    if element and (numbers.get(element) or {}).get("model") == "multilayer":
+        # the element's own fit chose the multilayer: the lowest BIC among the multilayer
+        # fits too (its BIC is below the erf's, the one-step multilayer), so it is the same fit
+        thickness = {"element": element, **numbers[element]}
+    elif element and element in elements:
         try:
             layered = element_profiles(
                 result, [element], model="multilayer", n_layers=None, **where
@@ -166,12 +188,15 @@ def analyse_eels(core_loss, low_loss, config: dict[str, Any], folder: Path) -> d
     """
     book = FigureBook(folder)
     filled = apply_acquisition(core_loss, config["acquisition"])
+    unit = navigation_in_nm(core_loss)
     extent = _extent(core_loss)
     numbers: dict[str, Any] = {"kind": "EELS", "filled_from_config": filled}
-    numbers["dose"] = _dose_numbers(core_loss, config, extent, book)
+    _say_length_unit(numbers, unit)
+    numbers["dose"] = _dose_numbers(core_loss, config, extent, book, unit)
     alignment = None
     if low_loss is not None:
         apply_acquisition(low_loss, config["acquisition"])
+        navigation_in_nm(low_loss)
         core_loss, low_loss, alignment = _aligned_pair(core_loss, low_loss)
     eels = config["eels"]
     windows = eels["background_windows"]
@@ -194,6 +219,17 @@ def analyse_eels(core_loss, low_loss, config: dict[str, Any], folder: Path) -> d
     )
     if alignment:
         result.notes.append(alignment)
+    book.add(
+        result.spectrum_fit.plot(),
+        SPECTRUM_FIGURE,
+        "Mean spectrum with what was fitted to it: "
+        + (
+            "the model of the summed spectrum and its background (the per-pixel fits use the "
+            "same model)"
+            if result.method == "model"
+            else "each edge's background fitted in its windows (integration method)"
+        ),
+    )
     numbers["quantification"] = result.summary()
     elements = list(result.atomic_fraction)
     if result.t_over_lambda is not None:
@@ -207,11 +243,11 @@ def analyse_eels(core_loss, low_loss, config: dict[str, Any], folder: Path) -> d
             for el in elements
         }
         title = f"areal density ({result.units}) and standard error"
-        book.add(value_error_grid(density, extent, title), "areal_density.png", "Areal densities")
-        title = "atomic fraction and standard error"
-        book.add(
-            value_error_grid(fraction, extent, title), "atomic_fraction.png", "Atomic fractions"
-        )
+        fig = value_error_grid(density, extent, title, unit=result.units, length_unit=unit)
+        book.add(fig, "areal_density.png", "Areal densities")
+        title = f"atomic fraction among {', '.join(elements)} and standard error"
+        fig = value_error_grid(fraction, extent, title, fraction=True, length_unit=unit)
+        book.add(fig, "atomic_fraction.png", "Atomic fractions")
         numbers["profiles"], fig = _profiles(result, config, elements)
         if fig is not None:
             book.add(fig, "profiles.png", "Profiles and fits")
@@ -228,6 +264,8 @@ def analyse_eels(core_loss, low_loss, config: dict[str, Any], folder: Path) -> d
                 {n: (phases.fraction[n].data, phases.fraction_se[n].data) for n in phases.names},
                 extent,
                 "phase fractions (reference fit) and standard error",
+                fraction=True,
+                length_unit=unit,
             )
             book.add(fig, "phase_fractions.png", "Phase fractions")
     nmf_range = tuple(config["nmf"]["signal_range"])
@@ -280,7 +318,32 @@ def _aligned_pair(core_loss, low_loss):
     return core, low, note
 
 
-def _dose_numbers(signal, config: dict[str, Any], extent, book: FigureBook) -> dict[str, Any]:
+def _blank_note(fractions: dict, lines: list[str]) -> str | None:
+    """Why part of an EDX fraction map is blank: no counts in any line there."""
+    blank = np.zeros(np.shape(next(iter(fractions.values())).data), dtype=bool)
+    for m in fractions.values():
+        blank |= ~np.isfinite(np.asarray(m.data, dtype=float))
+    if not blank.any():
+        return None
+    return (
+        f"{100 * blank.mean():.0f} % of the pixels are blank in the fraction maps: none of the "
+        f"lines {', '.join(lines)} holds counts there, so the fractions are undefined (in Li "
+        "metal this is expected: lithium has no usable X-ray line)"
+    )
+
+
+def _say_length_unit(numbers: dict[str, Any], unit: str) -> None:
+    """A note on a page whose map is not calibrated in a length unit."""
+    if unit != "nm":
+        numbers.setdefault("notes", []).append(
+            f"the map's axes are in {unit!r}, not a length unit: positions and widths are in "
+            "those units, not nm (calibrate the navigation axes to correct it)"
+        )
+
+
+def _dose_numbers(
+    signal, config: dict[str, Any], extent, book: FigureBook, unit: str = "nm"
+) -> dict[str, Any]:
     """Mean dose and damage flags (with the dose map), or why there is no dose."""
     try:
         dose = signal.dose_per_pixel()
@@ -292,7 +355,7 @@ def _dose_numbers(signal, config: dict[str, Any], extent, book: FigureBook) -> d
         flag = signal.flag_damage(species)
         flags[species] = flag.metadata.CryoSpec.Damage.as_dictionary()
     if extent is not None:
-        book.add(dose_map(dose.data, extent, flags), "dose.png", "Dose")
+        book.add(dose_map(dose.data, extent, flags, length_unit=unit), "dose.png", "Dose")
     return {
         "e_per_A2_mean": float(np.mean(dose.data)),
         "electrons_per_pixel": float(signal.electrons_per_pixel()),
@@ -330,11 +393,15 @@ def analyse_edx(eds, config: dict[str, Any], folder: Path) -> dict[str, Any]:
     """Line intensities, Cliff-Lorimer fractions with errors, and profiles of one EDX map."""
     book = FigureBook(folder)
     filled = apply_acquisition(eds, config["acquisition"])
+    unit = navigation_in_nm(eds)
     extent = _extent(eds)
     numbers: dict[str, Any] = {"kind": "EDX", "filled_from_config": filled}
+    _say_length_unit(numbers, unit)
     try:
         dose = eds.dose_per_pixel()
         numbers["dose"] = {"e_per_A2_mean": float(np.mean(dose.data))}
+        if extent is not None:
+            book.add(dose_map(dose.data, extent, length_unit=unit), "dose.png", "Dose")
     except MissingMetadataError as exc:
         numbers["dose"] = {"missing": str(exc)}
     lines = config["edx"]["lines"]
@@ -384,12 +451,26 @@ def analyse_edx(eds, config: dict[str, Any], folder: Path) -> dict[str, Any]:
             },
         }
     if extent is not None:
+        line_maps = {
+            line: (m.data, np.sqrt(np.asarray(m.metadata.Signal.Noise_properties.variance.data)))
+            for line, m in intensities.items()
+        }
+        title = "line intensities (background subtracted) and standard error"
+        fig = value_error_grid(line_maps, extent, title, unit="counts", length_unit=unit)
+        book.add(fig, "line_intensities.png", "Line intensities")
+    if extent is not None and k_factors:
         fig = value_error_grid(
             {el: (fractions[el].data, errors[el].data) for el in elements},
             extent,
-            f"{quantity} and standard error",
+            f"{quantity} among {', '.join(elements)} and standard error",
+            fraction=True,
+            length_unit=unit,
         )
         book.add(fig, "atomic_fraction.png", "Atomic fractions")
+        blank = _blank_note(fractions, list(intensities))
+        if blank:
+            numbers.setdefault("notes", []).append(blank)
+    if extent is not None:
         result = SimpleNamespace(atomic_fraction=fractions, atomic_fraction_se=errors)
         # No thickness from EDX: the fractions are undefined in the Li metal (no N, O or P),
         # so the Li | interphase interface is not seen.

@@ -407,7 +407,10 @@ def _comparison_figure(rows: list[dict[str, Any]], out: Path) -> str | None:
             [p[4] - p[2] if p[4] is not None else 0 for p in sel],
         ]
         ax.errorbar(x, y, xerr=err, fmt="o", ms=4, capsize=3, label=element)
-    ax.set_yticks(range(len(rows)), [row["dataset"] for row in rows])
+    # EELS and EDX positions are different measurements: each row says which it is
+    ax.set_yticks(
+        range(len(rows)), [f"{row['dataset']} ({str(row.get('kind', '')).upper()})" for row in rows]
+    )
     ax.set_xlabel("interface position (nm), 95 % interval")
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -504,5 +507,5 @@ def run_report(
     }
     atomic_write_text(out / "run_log.json", strict_json(log, default=_json_default))
     atomic_write_text(out / "config.json", strict_json(config))
-    atomic_write_text(out / "index.html", index_page(records, rows, log, figure, extra_links))
+    atomic_write_text(out / "index.html", index_page(records, log, figure, extra_links))
     return records
