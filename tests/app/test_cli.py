@@ -292,7 +292,7 @@ def test_each_log_message_is_shown_once():
     each with the root handler): the CLI lets each distinct message through once."""
     import logging
 
-    from cryospec.app.cli import _each_log_message_once
+    from cryospec.app.console import _each_log_message_once
 
     _each_log_message_once()
     _each_log_message_once()  # idempotent

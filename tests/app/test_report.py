@@ -205,6 +205,17 @@ def _dom(browser: str, page: Path, profile: Path) -> str:
     return result.stdout
 
 
+def _assert_page_loads(browser: str, page: Path, profile: Path, images: bool = True) -> None:
+    """The page loads in headless Chromium with every image and no script error (and holds
+    an image, unless ``images`` is False)."""
+    dom = _dom(browser, page, profile)
+    body = re.search(r"<body([^>]*)>", dom).group(1)
+    assert 'data-checked="yes"' in body, (page, body)
+    assert 'data-missing-images=""' in body, (page, body)
+    assert 'data-script-errors=""' in body, (page, body)
+    assert "<img" in dom or not images, page
+
+
 @pytest.mark.skipif(
     _chromium() is None and not os.environ.get("CI"),
     reason="no Chromium here (.ci/run installs Debian's chromium)",
@@ -212,13 +223,12 @@ def _dom(browser: str, page: Path, profile: Path) -> str:
 def test_pages_load_in_a_browser_without_missing_images_or_errors(report, tmp_path):
     browser = _chromium()
     assert browser, "CI must provide chromium"
-    for page in (report / "index.html", report / "datasets" / "map0" / "index.html"):
-        dom = _dom(browser, page, tmp_path / "profile")
-        body = re.search(r"<body([^>]*)>", dom).group(1)
-        assert 'data-checked="yes"' in body, body
-        assert 'data-missing-images=""' in body, body
-        assert 'data-script-errors=""' in body, body
-        assert "<img" in dom
+    for page in (
+        report / "index.html",
+        report / "datasets" / "map0" / "index.html",
+        report / "datasets" / "edx3" / "index.html",
+    ):
+        _assert_page_loads(browser, page, tmp_path / "profile")
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "report_index.png"
     subprocess.run(
@@ -520,3 +530,82 @@ def test_fraction_colours_stay_within_0_and_1_and_say_where_clipped():
     lo, hi, extend = _fraction_limits(np.linspace(0.2, 0.6, 101))
     assert (lo, hi, extend) == (pytest.approx(0.204), pytest.approx(0.596), "both")
     assert _fraction_limits(np.full((3, 3), np.nan)) == (0.0, 1.0, "neither")
+
+
+def test_real_eels_folder_with_the_values_the_files_lack(tmp_path):
+    """The real EELS files of tests/data (the shared collection's EELS folder but the 35-649 eV
+    NMC map) through `cryospec report` with a config of only what the files lack: the gain,
+    two pairs and the microscope values of two files (their documented sources in
+    tests/data/README). Every dataset is done (exit 0): the core losses quantified, each with
+    its spectrum and fit, and the two low losses without a core loss of their own reported
+    as low losses (t/lambda, plasmon), never as core losses. The Al bulk plasmon comes out at
+    its measured 15.0 eV (Egerton 2011, Table 3.2)."""
+    data = Path(__file__).parents[1] / "data"
+    folder = tmp_path / "real"
+    folder.mkdir()
+    for path in data.iterdir():
+        if path.suffix in (".dm3", ".dm4", ".msa") and "35-649eV" not in path.name:
+            shutil.copy(path, folder / path.name)
+    before = _checksums(folder)
+    config = tmp_path / "c.toml"
+    config.write_text(
+        "[acquisition]\ndetector_gain = 1.0\n[pairs]\n"
+        '"pyEELSMODEL_SrTiO3_hl_357-664eV" = "pyEELSMODEL_SrTiO3_ll.msa"\n'
+        '"hyperspy_coreloss_360-770eV_OK_MnL" = "hyperspy_lowloss_spectrum_-40-369eV.msa"\n'
+        '[files."pyEELSMODEL_SrTiO3_hl_357-664eV.msa"]\n'
+        "beam_energy_keV = 300.0\nconvergence_mrad = 0.9\ncollection_mrad = 2.675\n"
+        '[files."hyperspy_coreloss_360-770eV_OK_MnL.msa"]\n'
+        "beam_energy_keV = 300.0\nconvergence_mrad = 24.6\ncollection_mrad = 13.6\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    args = ["report", str(folder), "--out", str(out), "--config", str(config), "--no-progress"]
+    assert main(args) == 0
+    assert _checksums(folder) == before
+    rows = {row["dataset"]: row for row in _rows(out / "summary.csv")}
+    assert len(rows) == 7 and all(row["status"] == "done" for row in rows.values()), rows
+    low_losses = {name for name, row in rows.items() if row["kind"] == "low_loss"}
+    assert low_losses == {"NMC_SiDoped_SI_lowloss_-60-554eV", "pyTEMlib_Al_lowloss_-3.6-37.6eV"}
+    for name in rows:
+        results = json.loads((out / "datasets" / name / "results.json").read_text())
+        assert results["figures"][0][0] == "spectrum.png"
+        if name in low_losses:
+            assert results["kind"] == "EELS low loss" and "quantification" not in results
+            assert any("no core loss is paired" in note for note in results["notes"])
+    al = json.loads(
+        (out / "datasets" / "pyTEMlib_Al_lowloss_-3.6-37.6eV" / "results.json").read_text()
+    )
+    assert al["low_loss_properties"]["plasmon_eV_median"] == pytest.approx(15.0, abs=0.3)
+    page = (out / "datasets" / "pyTEMlib_Al_lowloss_-3.6-37.6eV" / "index.html").read_text()
+    assert "ends at 37.5891 eV while it still holds counts" in page  # the cut axis is said
+    browser = _chromium()
+    if browser or os.environ.get("CI"):
+        assert browser, "CI must provide chromium"
+        # no profile on these files: the index has no positions plot
+        _assert_page_loads(browser, out / "index.html", tmp_path / "profile", images=False)
+        for page in sorted(out.glob("datasets/*/index.html")):
+            _assert_page_loads(browser, page, tmp_path / "profile")
+
+
+def test_low_loss_pattern_pairs_files_the_name_rule_does_not(tmp_path, capsys):
+    """``--low-loss-pattern 'LL_{core}'`` pairs SI_3 with LL_SI_3 (a prefix, which the
+    NAME_low_loss rule cannot); without it the low loss stands alone; a pattern without
+    {core} is refused when parsed."""
+    from cryospec.app.report.runner import discover
+
+    core_loss, low_loss, _ = li_lipon(shape=(2, 16), seed=0)
+    core_loss.save(tmp_path / "SI_3.hspy")
+    low_loss.save(tmp_path / "LL_SI_3.hspy")
+    alone = {e["name"]: e for e in discover([tmp_path])}
+    assert alone["SI_3"]["low_loss"] is None and alone["LL_SI_3"]["kind"] == "low_loss"
+    paired = {e["name"]: e for e in discover([tmp_path], low_loss_pattern="LL_{core}")}
+    assert set(paired) == {"SI_3"}
+    assert paired["SI_3"]["low_loss"].endswith("LL_SI_3.hspy")
+    out = tmp_path / "out"
+    args = ["report", str(tmp_path), "--out", str(out), "--no-progress"]
+    assert main([*args, "--low-loss-pattern", "LL_{core}"]) == 0
+    log = json.loads((out / "run_log.json").read_text(encoding="utf-8"))
+    assert log["datasets"][0]["filled_from_config"] == []  # every value from the file
+    with pytest.raises(SystemExit):
+        main([*args, "--low-loss-pattern", "LL_{name}"])
+    assert "the only field is {core}" in capsys.readouterr().err

@@ -71,3 +71,31 @@ def test_no_edge_below_is_found_where_there_is_none():
     summed = np.asarray(data.core_loss.data, dtype=float).reshape(4, -1).sum(0)
     energy = data.core_loss.axes_manager.signal_axes[0].axis
     assert find_edges_below(summed, energy, [get_edge("O_K")]) == []
+
+
+@pytest.mark.parametrize("fwhm", [0.5, 1.5, 3.0])
+def test_the_plasmon_is_found_beyond_a_broad_zero_loss_tail(fwhm):
+    """A zero-loss peak with Lorentzian tails (a cold-field or monochromated source's is
+    narrower, a thermionic one's broader) and a Drude plasmon at 22 eV holding a tenth of the
+    counts: the largest value above 3 eV is the tail for broad peaks; with the tail mirrored
+    off, the plasmon is found within 0.3 eV, and the zero-loss centre does not move it."""
+    from cryospec.core.low_loss import low_loss_summary, plasmon_energy
+
+    energy = np.arange(-20.0, 80.0, 0.1)
+    for shift in (0.0, -3.3):
+        e = energy - shift
+        gamma = fwhm / 2
+        zlp = 1e6 * gamma**2 / (e**2 + gamma**2)
+        drude = e * 22.0**2 * 4.0 / ((e**2 - 22.0**2) ** 2 + (e * 4.0) ** 2)
+        drude = np.where(e > 0, drude, 0.0)
+        drude *= 0.1 * zlp.sum() / drude.sum()
+        spectrum = (zlp + drude)[None]
+        centre = low_loss_summary(spectrum, energy)[0, 0]
+        assert centre == pytest.approx(shift, abs=0.05)
+        assert plasmon_energy(spectrum, energy, np.array([centre]))[0] == pytest.approx(
+            22.0, abs=0.3
+        )
+        if shift == 0.0 and fwhm >= 1.5:
+            above = (energy > 3.0) & (energy <= 40.0)
+            # the largest value above 3 eV (the rule before) is the tail's
+            assert energy[above][np.argmax(spectrum[0, above])] < 3.5

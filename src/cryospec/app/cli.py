@@ -7,7 +7,6 @@ import contextlib
 import logging
 import sys
 import time
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from cryospec.app.atomic import (
     refuse_overwriting_inputs,
     strict_json,
 )
+from cryospec.app.console import each_message_once
 
 __all__ = ["main"]
 
@@ -236,6 +236,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
         force=args.force,
         show_progressbar=not args.no_progress,
+        low_loss_pattern=args.low_loss_pattern,
     )
     done = sum(r["status"] == "done" for r in records)
     print(
@@ -473,7 +474,27 @@ def _add_report_command(sub) -> None:
     where.add_argument("--scheduler", metavar="ADDRESS", help="existing Dask scheduler address")
     report.add_argument("--force", action="store_true", help="redo datasets already done")
     report.add_argument("--no-progress", action="store_true", help="no progress bar")
+    report.add_argument(
+        "--low-loss-pattern",
+        type=_low_loss_pattern,
+        metavar="PATTERN",
+        help="the low loss's file name (without extension) from the core loss's, {core}: "
+        "e.g. 'LL_{core}' pairs SI_3.dm4 with LL_SI_3.dm4 (the config's [pairs] come first)",
+    )
     report.set_defaults(func=_cmd_report)
+
+
+def _low_loss_pattern(text: str) -> str:
+    """``--low-loss-pattern``, checked when parsed: one ``{core}`` and no other field."""
+    try:
+        name = text.format(core="CORE")
+    except (KeyError, IndexError, ValueError) as exc:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: the only field is {{core}}, the core loss's file name ({exc})"
+        ) from None
+    if "{core}" not in text or name == text:
+        raise argparse.ArgumentTypeError(f"{text!r} must hold {{core}}, e.g. '{{core}}_LL'")
+    return text
 
 
 def _add_edges_command(sub) -> None:
@@ -494,75 +515,6 @@ def _add_edges_command(sub) -> None:
     edges.set_defaults(func=_cmd_edges)
 
 
-class _OncePerMessage(logging.Filter):
-    """Let each distinct log message through once (HyperSpy repeats its Numba notice at every
-    decorated call, and its own handler and the root one would both print it)."""
-
-    def __init__(self):
-        super().__init__()
-        self.seen: set[tuple[str, int, str]] = set()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        key = (record.name, record.levelno, record.getMessage())
-        if key in self.seen:
-            return False
-        self.seen.add(key)
-        return True
-
-
-_ONCE = _OncePerMessage()
-
-
-class _NotPrintedBelow(logging.Filter):
-    """For the root handler: drop a record that a handler of its own logger tree already
-    prints (HyperSpy's, on the ``hyperspy`` logger), so that no message shows twice."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        logger = logging.getLogger(record.name)
-        while logger is not None and logger is not logging.getLogger():
-            if logger.handlers:
-                return False
-            if not logger.propagate:
-                break
-            logger = logger.parent
-        return True
-
-
-def _each_log_message_once() -> None:
-    # on the loggers the records come from (HyperSpy replaces its handlers when its api loads);
-    # one filter for the process, however often main() runs
-    for name in ("hyperspy.decorators", "hyperspy.io", "rsciio"):
-        logger = logging.getLogger(name)
-        if _ONCE not in logger.filters:
-            logger.addFilter(_ONCE)
-    for handler in logging.getLogger().handlers:
-        if not any(isinstance(f, _NotPrintedBelow) for f in handler.filters):
-            handler.addFilter(_NotPrintedBelow())
-
-
-_SHOWN: set[tuple[type, str]] = set()
-
-
-def _show_once(message, category, filename, lineno, file=None, line=None) -> None:
-    """``warnings.showwarning`` that prints each distinct warning (category and text) once,
-    wherever it comes from (the same notice from several call sites or library calls)."""
-    key = (category, str(message))
-    if key in _SHOWN:
-        return
-    _SHOWN.add(key)
-    _show_warning(message, category, filename, lineno, file, line)
-
-
-_show_warning = warnings.showwarning
-
-
-def _each_warning_once() -> None:
-    """Each distinct warning that the filters let through printed once per process, and none
-    of HyperSpy's notices about its own internal imports, which no user can act on."""
-    warnings.showwarning = _show_once
-    warnings.filterwarnings("ignore", message=r"Importing `\w+` from `hyperspy\._signals")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``cryospec`` console script."""
     parser = build_parser()
@@ -571,8 +523,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.ERROR,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    _each_log_message_once()
-    _each_warning_once()
+    each_message_once()
     try:
         if getattr(args, "on_scheduler", False):
             with _scheduler(args):

@@ -124,12 +124,31 @@ def dataset_page(results: dict[str, Any]) -> str:
     # the spectrum and its fit come first: the numbers below are read off it
     first = [(src, caption) for src, caption in figures if src.endswith(SPECTRUM_FIGURE)]
     parts += [_figure(src, caption) for src, caption in first]
+    parts += _low_loss_section(results.get("low_loss_properties"))
     parts += _dose_section(results.get("dose", {}))
     parts += _quantification_section(results.get("quantification", {}), results["kind"])
     parts += _gradient_section(results.get("profiles", {}))
     parts += _phase_section(results.get("phases"), (results.get("nmf") or {}).get("labels"))
     parts += [_figure(s, c) for s, c in figures if not s.endswith(SPECTRUM_FIGURE)]
     return _page(f"cryospec report: {results['dataset']}", "\n".join(parts))
+
+
+_LOW_LOSS_QUANTITIES = {
+    "t_over_lambda": "t/λ (log-ratio)",
+    "plasmon_eV": "first plasmon above the zero-loss peak (eV)",
+    "zero_loss_centre_eV": "zero-loss centre (eV)",
+}
+
+
+def _low_loss_section(values: dict[str, Any] | None) -> list[str]:
+    if not values:
+        return []
+    rows = [
+        [label, values.get(f"{key}_median"), values.get(f"{key}_mean"), values.get(f"{key}_std")]
+        for key, label in _LOW_LOSS_QUANTITIES.items()
+    ]
+    header = ["quantity", "median over map", "mean", "std over map"]
+    return ["<h2>Low loss</h2>", _table(header, rows)]
 
 
 def _dose_section(dose: dict[str, Any]) -> list[str]:
@@ -324,12 +343,19 @@ def _index_tables(records: list[dict[str, Any]]) -> list[str]:
     the wide machine table is ``summary.csv``."""
     parts = ["<h2>Across datasets</h2>"]
     header = ["dataset", "element", "quantity", "value [95 % interval]", "fit"]
-    for kind in ("EELS", "EDX"):
+    for kind in ("EELS", "EDX", "EELS low loss"):
         rows = []
         for record in records:
             results = record.get("results") or {}
             if record["status"] != "done" or results.get("kind") != kind:
                 continue
+            for key, label in _LOW_LOSS_QUANTITIES.items():
+                values = results.get("low_loss_properties") or {}
+                if f"{key}_median" in values:
+                    value = (
+                        f"{values[f'{key}_median']:.3g} (SD over map {values[f'{key}_std']:.2g})"
+                    )
+                    rows.append([record["name"], "–", label, value, "–"])
             profiles = results.get("profiles") or {}
             for element, v in (profiles.get("elements") or {}).items():
                 rows += [[record["name"], element, *row] for row in _element_rows(v)]

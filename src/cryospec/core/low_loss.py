@@ -13,6 +13,7 @@ __all__ = [
     "log_ratio_thickness",
     "low_loss_checks",
     "low_loss_summary",
+    "plasmon_energy",
     "resample_counts",
     "resampled_axis",
     "truncated_tail",
@@ -88,13 +89,41 @@ def low_loss_summary(spectra: np.ndarray, energy: np.ndarray) -> np.ndarray:
             f"the low loss holds no channel between {lo:g} and {hi:g} eV: no plasmon to find"
         )
     peak = spectra[..., window].max(axis=-1)
-    plasmon = energy[window][np.argmax(spectra[..., window], axis=-1)]
+    plasmon = plasmon_energy(spectra, energy, centre)
     beyond = energy > hi
     high = spectra[..., beyond].max(axis=-1) if beyond.any() else np.zeros(peak.shape)
     with np.errstate(divide="ignore", invalid="ignore"):
         rise = np.where(peak > 0, high / np.where(peak > 0, peak, 1.0), 0.0)
     tau = log_ratio_thickness(spectra, energy)
     return np.stack([centre, total, plasmon, tau, rise], axis=-1)
+
+
+def plasmon_energy(spectra: NDArray, energy: NDArray, centre: NDArray) -> NDArray:
+    """The first plasmon's energy loss (eV above the zero-loss ``centre``) of every spectrum:
+    the maximum within :data:`PLASMON_RANGE_EV` of the spectrum less its zero-loss tail, the
+    gain side of the peak mirrored about the centre (a broad zero-loss tail is larger than
+    the plasmon just above 3 eV: the largest value there would be the tail)."""
+    from scipy.ndimage import uniform_filter1d
+
+    e = np.asarray(energy, dtype=float)
+    step = float(e[1] - e[0])
+    flat = np.asarray(spectra, dtype=float).reshape(-1, e.size)
+    c = np.asarray(centre, dtype=float).reshape(-1, 1)
+    # the channel (fractional) at the mirror image 2c - E of each channel, linearly interpolated
+    mirror = (2.0 * c - e[None, :] - e[0]) / step
+    low = np.floor(mirror).astype(int)
+    frac = mirror - low
+    inside = (low >= 0) & (low + 1 < e.size)
+    a = np.take_along_axis(flat, np.clip(low, 0, e.size - 1), -1)
+    b = np.take_along_axis(flat, np.clip(low + 1, 0, e.size - 1), -1)
+    tail = np.where(inside, (1.0 - frac) * a + frac * b, 0.0)
+    width = max(round(0.5 / step), 1)
+    inelastic = uniform_filter1d(flat - tail, width, axis=-1, mode="nearest")
+    rel = e[None, :] - c
+    lo, hi = PLASMON_RANGE_EV
+    window = (rel > lo) & (rel <= hi)
+    top = np.argmax(np.where(window, inelastic, -np.inf), axis=-1)
+    return np.take_along_axis(rel, top[:, None], -1)[:, 0].reshape(np.shape(spectra)[:-1])
 
 
 def zero_loss_centre(spectra: NDArray, energy: NDArray) -> NDArray:

@@ -37,6 +37,7 @@ __all__ = [
     "EdgeModelResult",
     "ModelCurves",
     "atomic_fractions",
+    "channel_window",
     "edge_model_block",
     "edge_off_axis",
     "fit_edge_model",
@@ -85,6 +86,18 @@ def quantification_window(edge: Edge) -> tuple[float, float]:
         return lo, hi
     start = edge.onset_eV + white_lines
     return start, start + (hi - lo)
+
+
+def channel_window(energy: NDArray, lo: float, hi: float) -> tuple[float, float]:
+    """The energy range that the channels whose centres lie in ``[lo, hi]`` cover (half a
+    channel beyond the first and the last centre): the integration method sums those
+    channels' counts, so its cross-section and low-loss reach are taken over this range."""
+    e = np.asarray(energy, dtype=float)
+    step = float(e[1] - e[0])
+    inside = e[(e >= lo) & (e <= hi)]
+    if inside.size == 0:
+        raise ValueError(f"no channel centre lies in the window {lo:g}-{hi:g} eV")
+    return float(inside[0] - step / 2), float(inside[-1] + step / 2)
 
 
 def fit_range_masks(

@@ -11,16 +11,17 @@ from typing import ClassVar
 import numpy as np
 from exspy.signals import EELSSpectrum, LazyEELSSpectrum
 
-from cryospec._chunks import nav_reduce
+from cryospec._chunks import compute_with_progress, map_spectra, nav_reduce
 from cryospec.core.calibration import find_edge_onset
-from cryospec.core.low_loss import zero_loss_centre
+from cryospec.core.low_loss import LOW_LOSS_SUMMARY, low_loss_summary, zero_loss_centre
 from cryospec.edges import get_edge
+from cryospec.signals.axis_checks import energy_axis
 from cryospec.signals.cryo_signal import CryoSignalMixin
 from cryospec.signals.eels_background import BackgroundMethods
 from cryospec.signals.eels_dose_series import DoseSeriesMethods
 from cryospec.signals.eels_phases import PhaseMethods
 from cryospec.signals.eels_quantify import QuantificationMethods
-from cryospec.signals.low_loss import low_loss_array
+from cryospec.signals.low_loss import check_low_loss, low_loss_array
 from cryospec.signals.maps import navigation_map
 
 __all__ = ["CryoEELSSpectrum", "LazyCryoEELSSpectrum"]
@@ -100,6 +101,42 @@ class CryoEELSSpectrum(
             {"method": "zero-loss alignment", "mean_shift_eV": float(np.mean(centre))},
         )
         return core, ll, shift
+
+    def low_loss_properties(self, show_progressbar: bool | None = None) -> dict:
+        """What a low loss tells of the area it was recorded on, every pixel at once.
+
+        Returns
+        -------
+        dict of BaseSignal
+            Navigation maps: ``t_over_lambda`` (log-ratio), ``plasmon_eV`` (the first
+            plasmon's energy loss above the zero-loss peak, its tail taken off: see
+            :func:`cryospec.core.low_loss.plasmon_energy`) and ``zero_loss_centre_eV``. The
+            checks of a low loss run first; their warnings are issued.
+
+        Raises
+        ------
+        ValueError
+            The signal is no low loss (no zero-loss peak inside an axis through 0 eV), or
+            holds NaN or a negative dark level.
+        """
+        import warnings
+
+        energy = energy_axis(self, "the low loss")
+        for message in check_low_loss(self.data, energy, calibrated=False):
+            warnings.warn(message, UserWarning, stacklevel=2)
+        summary = map_spectra(
+            low_loss_summary, self.data, n_out=len(LOW_LOSS_SUMMARY), dtype=float, energy=energy
+        )
+        computed = compute_with_progress(summary, show_progressbar=show_progressbar)
+        columns = np.moveaxis(np.asarray(computed), -1, 0)
+        values = dict(zip(LOW_LOSS_SUMMARY, columns, strict=True))
+        return {
+            "t_over_lambda": navigation_map(self, values["t_over_lambda"], "t/lambda (log-ratio)"),
+            "plasmon_eV": navigation_map(self, values["plasmon_peak_eV"], "plasmon energy (eV)"),
+            "zero_loss_centre_eV": navigation_map(
+                self, values["zero_loss_centre_eV"], "zero-loss centre (eV)"
+            ),
+        }
 
 
 class LazyCryoEELSSpectrum(CryoEELSSpectrum, LazyEELSSpectrum):

@@ -25,6 +25,7 @@ from cryospec.core.quantify import (
     TRANSITION_METAL_M23,
     EdgeModelResult,
     atomic_fractions,
+    channel_window,
     edge_model_block,
     fit_edge_model,
     m23_deviance_drop,
@@ -226,15 +227,17 @@ class QuantificationMethods:
             summed_arguments = {**fit_arguments, "read_noise": _summed_read_noise(self, noise)}
             fit.summed = _summed_fit(total, summed_ll, ll, fit.edges, overlaps, summed_arguments)
             density, covariance = fit.areal_density, fit.covariance
-        else:
+        windows = None
+        if method != "model":
+            windows = {e.name: channel_window(energy, *quantification_window(e)) for e in entries}
             density, covariance = _integration(
                 self, entries, ll, gain, microscope, count_target, show_progressbar,
-                background_model, cross_section, noise,
+                background_model, cross_section, noise, windows,
             )  # fmt: skip
         if counts.empty.any():
             density = np.where(counts.empty[..., None], np.nan, density)
             covariance = np.where(counts.empty[..., None, None], np.nan, covariance)
-        record = cross_section_record(entries, microscope, cross_section)
+        record = cross_section_record(entries, microscope, cross_section, windows)
         result = _result(self, method, entries, ll, density, covariance, fit, near, record)
         if method == "model":
             result.fit_ranges = fit_ranges
@@ -425,6 +428,7 @@ def _integration(
     background_model,
     cross_section,
     noise,
+    windows,
 ):
     """Areal densities and their (diagonal) covariance by Egerton's ratio method, edge by edge
     (:func:`cryospec.core.quantify.ratio_method_density`), on the background of each edge's
@@ -433,6 +437,9 @@ def _integration(
     densities, variances = [], []
     for entry in entries:
         lo, hi = quantification_window(entry)
+        # the counts of the channels whose centres lie in the window: the cross-section and
+        # the low-loss reach over exactly the range those channels cover
+        covered = windows[entry.name]
         preceding = [
             e.name
             for e in entries
@@ -450,14 +457,15 @@ def _integration(
             show_progressbar=show_progressbar, negative=noise.negative,
             read_noise=noise.read_noise, detector_gain=gain, **background,
         )  # fmt: skip
-        sigma = partial_cross_section(entry, (lo, hi), *microscope, cross_section=cross_section)
+        sigma = partial_cross_section(entry, covered, *microscope, cross_section=cross_section)
+        width = covered[1] - covered[0]
         if ll.separate:
             # Egerton's I_l(Delta) as the separate spectrum's share of its total, times the
             # electrons on each pixel (its own integral belongs to another acquisition).
             spectrum = ll.spectrum
-            reach = ll.incident * spectrum[ll.energy <= (hi - lo)].sum() / spectrum.sum()
+            reach = ll.incident * spectrum[ll.energy <= width].sum() / spectrum.sum()
         elif ll.data is not None:
-            reach = ll.data[..., ll.energy <= (hi - lo)].sum(-1)
+            reach = ll.data[..., ll.energy <= width].sum(-1)
             reach = compute_with_progress(reach, show_progressbar=False) / ll.gain
             reach = reach * ll.exposure_ratio
         else:

@@ -29,16 +29,19 @@ def white_line_notes(entries, method: str, near: dict[str, float]) -> list[str]:
     return notes
 
 
-def cross_section_record(entries, microscope, cross_section: str) -> dict[str, Any]:
+def cross_section_record(
+    entries, microscope, cross_section: str, windows: dict | None = None
+) -> dict[str, Any]:
     """The cross-sections a quantification used: the method, and every edge's partial
-    cross-section over its integration window (barn) at the microscope's settings."""
+    cross-section over its integration window (barn) at the microscope's settings; the
+    integration method's ``windows`` are the ranges its channels cover."""
     method = {
         "hydrogenic": "hydrogenic (Egerton's SIGMAK/SIGMAL models)",
         "hartree-slater": "Hartree-Fock-Slater GOS (cryospec, computed offline)",
     }[cross_section]
     edges = {}
     for entry in entries:
-        window = quantification_window(entry)
+        window = (windows or {}).get(entry.name) or quantification_window(entry)
         edges[entry.name] = {
             "window_eV": list(window),
             "partial_cross_section_barn": partial_cross_section(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -18,13 +19,14 @@ from cryospec.app.figures import (
     plot_profiles,
     value_error_grid,
 )
+from cryospec.app.figures.low_loss import low_loss_maps, low_loss_spectrum
 from cryospec.app.html import SPECTRUM_FIGURE
 from cryospec.core.dose import MissingMetadataError
 from cryospec.core.low_loss import zero_loss_centre
 from cryospec.edges import get_edge as _get_edge
 from cryospec.signals.metadata import MICROSCOPE_FIELDS
 
-__all__ = ["analyse_edx", "analyse_eels", "apply_acquisition"]
+__all__ = ["analyse_edx", "analyse_eels", "analyse_low_loss", "apply_acquisition"]
 
 _MICROSCOPE = {field.key: field.argument for field in MICROSCOPE_FIELDS}
 # acquisition settings passed to the methods, not written into the signal's metadata
@@ -186,12 +188,7 @@ def analyse_eels(core_loss, low_loss, config: dict[str, Any], folder: Path) -> d
     Returns the dataset's numbers and writes its figures into ``folder``; the figure file names
     are under ``"figures"``.
     """
-    book = FigureBook(folder)
-    filled = apply_acquisition(core_loss, config["acquisition"])
-    unit = navigation_in_nm(core_loss)
-    extent = _extent(core_loss)
-    numbers: dict[str, Any] = {"kind": "EELS", "filled_from_config": filled}
-    _say_length_unit(numbers, unit)
+    book, unit, extent, numbers = _start(core_loss, config, folder, "EELS")
     numbers["dose"] = _dose_numbers(core_loss, config, extent, book, unit)
     alignment = None
     if low_loss is not None:
@@ -332,6 +329,25 @@ def _blank_note(fractions: dict, lines: list[str]) -> str | None:
     )
 
 
+def _start(signal, config: dict[str, Any], folder: Path, kind: str):
+    """What every dataset's analysis starts with: its figure book, the config's values where
+    the file lacks them, the map in nm, and its numbers (kind, values filled, unit note)."""
+    filled = apply_acquisition(signal, config["acquisition"])
+    unit = navigation_in_nm(signal)
+    numbers: dict[str, Any] = {"kind": kind, "filled_from_config": filled}
+    _say_length_unit(numbers, unit)
+    return FigureBook(folder), unit, _extent(signal), numbers
+
+
+def _missing_in_config(exc: MissingMetadataError) -> str:
+    """A missing acquisition value, with the config key that gives it (the report's user
+    writes a config, not a Python call)."""
+    text = str(exc).strip("'\"")
+    if getattr(exc, "field", None):
+        text += f" (in the report config: [acquisition] {exc.field} = ...)"
+    return text
+
+
 def _say_length_unit(numbers: dict[str, Any], unit: str) -> None:
     """A note on a page whose map is not calibrated in a length unit."""
     if unit != "nm":
@@ -349,7 +365,7 @@ def _dose_numbers(
         dose = signal.dose_per_pixel()
     except MissingMetadataError as exc:
         # Without the dose the maps are relative, and no damage can be flagged: say so.
-        return {"missing": str(exc).strip("'\"")}
+        return {"missing": _missing_in_config(exc)}
     flags = {}
     for species in config["eels"]["damage_species"]:
         flag = signal.flag_damage(species)
@@ -391,19 +407,14 @@ def _nmf_numbers(core_loss, phases, nmf: dict[str, Any], extent, book: FigureBoo
 
 def analyse_edx(eds, config: dict[str, Any], folder: Path) -> dict[str, Any]:
     """Line intensities, Cliff-Lorimer fractions with errors, and profiles of one EDX map."""
-    book = FigureBook(folder)
-    filled = apply_acquisition(eds, config["acquisition"])
-    unit = navigation_in_nm(eds)
-    extent = _extent(eds)
-    numbers: dict[str, Any] = {"kind": "EDX", "filled_from_config": filled}
-    _say_length_unit(numbers, unit)
+    book, unit, extent, numbers = _start(eds, config, folder, "EDX")
     try:
         dose = eds.dose_per_pixel()
         numbers["dose"] = {"e_per_A2_mean": float(np.mean(dose.data))}
         if extent is not None:
             book.add(dose_map(dose.data, extent, length_unit=unit), "dose.png", "Dose")
     except MissingMetadataError as exc:
-        numbers["dose"] = {"missing": str(exc)}
+        numbers["dose"] = {"missing": _missing_in_config(exc)}
     lines = config["edx"]["lines"]
     if not lines and not eds.metadata.get_item("Sample.xray_lines", None):
         if not eds.metadata.get_item("Sample.elements", None):
@@ -487,3 +498,43 @@ def analyse_edx(eds, config: dict[str, Any], folder: Path) -> dict[str, Any]:
             book.add(fig, "profiles.png", "Profiles and fits")
     numbers["figures"] = book.figures
     return numbers
+
+
+def analyse_low_loss(signal, config: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """A low loss without a core loss of its own: its t/lambda, first plasmon and zero-loss
+    centre (:meth:`CryoEELSSpectrum.low_loss_properties`), with its spectrum and maps."""
+    book, unit, extent, numbers = _start(signal, config, folder, "EELS low loss")
+    numbers.setdefault("notes", []).append(
+        "no core loss is paired with this low loss: its own numbers only; to quantify a core "
+        'loss with it, pair them in the config ([pairs] "CORE" = "LOW_LOSS")'
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        maps = signal.low_loss_properties(show_progressbar=False)
+    numbers["notes"] += [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+    values = {k: np.asarray(m.data, dtype=float) for k, m in maps.items()}
+    numbers["low_loss_properties"] = {
+        f"{k}_{stat}": float(f(v)) for k, v in values.items() for stat, f in _STATS.items()
+    }
+    energy = signal.axes_manager.signal_axes[0].axis
+    nav = signal.axes_manager.navigation_axes
+    mean = signal.mean(nav) if nav else signal
+    fig = low_loss_spectrum(
+        energy,
+        np.asarray(mean.data, dtype=float),
+        float(np.median(values["zero_loss_centre_eV"])),
+        float(np.median(values["plasmon_eV"])),
+    )
+    book.add(fig, SPECTRUM_FIGURE, "Mean low-loss spectrum, zero-loss centre and plasmon")
+    if extent is not None:
+        shown = {
+            "t/λ (log-ratio)": values["t_over_lambda"],
+            "plasmon energy (eV)": values["plasmon_eV"],
+        }
+        book.add(low_loss_maps(shown, extent, unit), "low_loss_maps.png", "t/λ and plasmon maps")
+    numbers["figures"] = book.figures
+    return numbers
+
+
+# the map statistics of a low-loss dataset's numbers
+_STATS = {"median": np.median, "mean": np.mean, "std": np.std}

@@ -120,15 +120,27 @@ def _named(path: Path, name: str) -> bool:
 
 
 def discover(
-    paths: Sequence[str | Path], pairs: dict[str, str] | None = None
+    paths: Sequence[str | Path],
+    pairs: dict[str, str] | None = None,
+    low_loss_pattern: str | None = None,
 ) -> list[dict[str, Any]]:
-    """The datasets among ``paths`` (files or folders): one entry per core loss, EDX map or
-    unusable file, each with ``name``, ``kind``, ``input``, ``low_loss`` and ``reason``.
+    """The datasets among ``paths`` (files or folders): one entry per core loss, low loss
+    without a core loss, EDX map or unusable file, each with ``name``, ``kind``, ``input``,
+    ``low_loss`` and ``reason``.
 
     A core loss and its low loss are paired by ``pairs`` (core-loss file name -> low-loss file
-    name, the config's ``[pairs]``), else by the ``NAME`` / ``NAME_low_loss`` rule.
+    name, the config's ``[pairs]``), else by ``low_loss_pattern`` (the low loss's file name
+    without extension, ``{core}`` standing for the core loss's), else by the ``NAME`` /
+    ``NAME_low_loss`` rule.
     """
-    pairs = pairs or {}
+    pairs = dict(pairs or {})
+    if low_loss_pattern:
+        files = _inputs(paths)
+        for path in files:
+            wanted = low_loss_pattern.format(core=path.stem)
+            partner = next((p for p in files if p.stem == wanted and p != path), None)
+            if partner is not None and not any(_named(path, k) for k in pairs):
+                pairs[path.name] = partner.name
     files = _inputs(paths)
     kinds = {path: _classify(path) for path in files}
     low_losses = {path for path, (kind, _) in kinds.items() if kind == "low_loss"}
@@ -183,10 +195,7 @@ def discover(
                 "kind": "low_loss",
                 "input": str(path),
                 "low_loss": None,
-                "reason": (
-                    "a low loss without a matching core loss (name it CORE_low_loss.*, or pair "
-                    "it in the config: [pairs] CORE = LOW_LOSS)"
-                ),
+                "reason": None,
             }
         )
     return entries
@@ -222,7 +231,7 @@ def process_dataset(
 
     Never raises for a bad dataset: the record's ``status`` is ``"failed"`` with the reason.
     """
-    from cryospec.app.report.analysis import analyse_edx, analyse_eels
+    from cryospec.app.report.analysis import analyse_edx, analyse_eels, analyse_low_loss
     from cryospec.signals import io
 
     folder = Path(out_dir) / "datasets" / entry["name"]
@@ -233,7 +242,7 @@ def process_dataset(
         "low_loss": entry["low_loss"],
         "page": f"datasets/{entry['name']}/index.html",
     }
-    if entry["kind"] in ("unreadable", "low_loss"):
+    if entry["kind"] == "unreadable":
         return {**record, "status": "failed", "reason": entry["reason"], "page": None}
     config = _dataset_config(config, entry)
     try:
@@ -258,6 +267,9 @@ def process_dataset(
             if entry["kind"] == "edx":
                 signal = io.load(entry["input"], signal_type="CryoEDS_TEM")
                 numbers = analyse_edx(signal, config, folder)
+            elif entry["kind"] == "low_loss":
+                signal = io.load(entry["input"], signal_type="CryoEELS")
+                numbers = analyse_low_loss(signal, config, folder)
             else:
                 core_loss = io.load(entry["input"], signal_type="CryoEELS")
                 low_loss = (
@@ -430,6 +442,7 @@ def run_report(
     show_progressbar: bool = True,
     config_overrides: dict[str, dict[str, Any]] | None = None,
     extra_links: list[tuple[str, str]] | None = None,
+    low_loss_pattern: str | None = None,
 ) -> list[dict[str, Any]]:
     """Run every dataset among ``inputs`` and write the report into ``out_dir``.
 
@@ -454,6 +467,8 @@ def run_report(
         Settings applied over the file's (same sections and keys).
     extra_links : list of (href, text), optional
         Links shown at the top of the index (the demo links its ground-truth page).
+    low_loss_pattern : str, optional
+        Pairs each core loss with the low loss named by this pattern (:func:`discover`).
 
     Returns
     -------
@@ -467,7 +482,7 @@ def run_report(
     if out.exists() and not out.is_dir():
         raise NotADirectoryError(f"{out} exists and is not a folder")
     out.mkdir(parents=True, exist_ok=True)
-    entries = discover(inputs, pairs=config["pairs"])
+    entries = discover(inputs, pairs=config["pairs"], low_loss_pattern=low_loss_pattern)
     if not entries:
         raise ValueError(f"no readable inputs among {[str(p) for p in inputs]}")
     started = time.time()
@@ -502,7 +517,12 @@ def run_report(
         "config_hash": config_hash(config),
         "input_checksums_sha256": checksums,
         "datasets": [
-            {k: r.get(k) for k in ("name", "kind", "status", "reason", "cached")} for r in records
+            {
+                **{k: r.get(k) for k in ("name", "kind", "status", "reason", "cached")},
+                # where the acquisition values came from: the file, but these from the config
+                "filled_from_config": (r.get("results") or {}).get("filled_from_config"),
+            }
+            for r in records
         ],
     }
     atomic_write_text(out / "run_log.json", strict_json(log, default=_json_default))
