@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import pytest
+from browser import assert_page_loads, chromium
 
 from cryospec.app.cli import build_parser, main
 
@@ -106,6 +107,12 @@ def test_demo_writes_report_and_summary(tmp_path, capsys):
     assert all(",done," in row for row in rows[1:])
     # No temporary files are left behind by the atomic writes.
     assert not list(out.rglob(".*"))
+    # Every page of the demo opens in a browser with its images and no script error.
+    browser = chromium()
+    if browser or os.environ.get("CI"):
+        assert browser, "CI must provide chromium"
+        for page in [out / "index.html", out / "truth.html", *out.glob("datasets/*/index.html")]:
+            assert_page_loads(browser, page, tmp_path / "profile")
 
 
 def test_demo_into_a_file_is_a_clear_error(tmp_path, capsys):
@@ -139,9 +146,16 @@ def test_quantify_command(tmp_path, capsys):
         str(out),
     ]
     assert main(argv) == 0
-    printed = capsys.readouterr().out
+    captured = capsys.readouterr()
+    printed = captured.out
     assert "atomic fraction" in printed
     assert "median standard error" in printed  # the error of the value, beside its spread
+    # a line per step while it works
+    assert [line[:5] for line in captured.err.splitlines() if line.startswith("[")] == [
+        "[1/3 ",
+        "[2/3 ",
+        "[3/3 ",
+    ]
     summary = json.loads((out / "quantification.json").read_text(encoding="utf-8"))
     assert summary["units"] == "atoms/nm²"
     o_mean = summary["elements"]["O"]["areal_density_mean"]

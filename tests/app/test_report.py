@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from browser import assert_page_loads, browser_flags, chromium
 
 from cryospec.app.cli import main
 from cryospec.data import li_lipon, li_lipon_eds
@@ -165,76 +166,25 @@ def test_bad_config_is_a_clear_error(inputs, tmp_path, capsys):
     assert "unknown key 'edgez'" in capsys.readouterr().err
 
 
-def _chromium() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        if shutil.which(name):
-            return shutil.which(name)
-    return None
-
-
-def _flags(profile: Path) -> list[str]:
-    # No background connections: this machine's network is closed (Chromium would retry).
-    return [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={profile}",
-    ]
-
-
-def _dom(browser: str, page: Path, profile: Path) -> str:
-    result = subprocess.run(
-        [
-            browser,
-            *_flags(profile),
-            "--allow-file-access-from-files",
-            "--virtual-time-budget=10000",
-            "--dump-dom",
-            page.as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    return result.stdout
-
-
-def _assert_page_loads(browser: str, page: Path, profile: Path, images: bool = True) -> None:
-    """The page loads in headless Chromium with every image and no script error (and holds
-    an image, unless ``images`` is False)."""
-    dom = _dom(browser, page, profile)
-    body = re.search(r"<body([^>]*)>", dom).group(1)
-    assert 'data-checked="yes"' in body, (page, body)
-    assert 'data-missing-images=""' in body, (page, body)
-    assert 'data-script-errors=""' in body, (page, body)
-    assert "<img" in dom or not images, page
-
-
 @pytest.mark.skipif(
-    _chromium() is None and not os.environ.get("CI"),
+    chromium() is None and not os.environ.get("CI"),
     reason="no Chromium here (.ci/run installs Debian's chromium)",
 )
 def test_pages_load_in_a_browser_without_missing_images_or_errors(report, tmp_path):
-    browser = _chromium()
+    browser = chromium()
     assert browser, "CI must provide chromium"
     for page in (
         report / "index.html",
         report / "datasets" / "map0" / "index.html",
         report / "datasets" / "edx3" / "index.html",
     ):
-        _assert_page_loads(browser, page, tmp_path / "profile")
+        assert_page_loads(browser, page, tmp_path / "profile")
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "report_index.png"
     subprocess.run(
         [
             browser,
-            *_flags(tmp_path / "profile"),
+            *browser_flags(tmp_path / "profile"),
             "--hide-scrollbars",
             "--window-size=1300,1600",
             f"--screenshot={shot}",
@@ -533,8 +483,8 @@ def test_fraction_colours_stay_within_0_and_1_and_say_where_clipped():
 
 
 def test_real_eels_folder_with_the_values_the_files_lack(tmp_path):
-    """The real EELS files of tests/data (the shared collection's EELS folder but the 35-649 eV
-    NMC map) through `cryospec report` with a config of only what the files lack: the gain,
+    """The real EELS files of tests/data (those of the shared collection's EELS folder) through
+    `cryospec report` with a config of only what the files lack: the gain,
     two pairs and the microscope values of two files (their documented sources in
     tests/data/README). Every dataset is done (exit 0): the core losses quantified, each with
     its spectrum and fit, and the two low losses without a core loss of their own reported
@@ -544,7 +494,7 @@ def test_real_eels_folder_with_the_values_the_files_lack(tmp_path):
     folder = tmp_path / "real"
     folder.mkdir()
     for path in data.iterdir():
-        if path.suffix in (".dm3", ".dm4", ".msa") and "35-649eV" not in path.name:
+        if path.suffix in (".dm3", ".dm4", ".msa"):
             shutil.copy(path, folder / path.name)
     before = _checksums(folder)
     config = tmp_path / "c.toml"
@@ -563,7 +513,7 @@ def test_real_eels_folder_with_the_values_the_files_lack(tmp_path):
     assert main(args) == 0
     assert _checksums(folder) == before
     rows = {row["dataset"]: row for row in _rows(out / "summary.csv")}
-    assert len(rows) == 7 and all(row["status"] == "done" for row in rows.values()), rows
+    assert len(rows) == 8 and all(row["status"] == "done" for row in rows.values()), rows
     low_losses = {name for name, row in rows.items() if row["kind"] == "low_loss"}
     assert low_losses == {"NMC_SiDoped_SI_lowloss_-60-554eV", "pyTEMlib_Al_lowloss_-3.6-37.6eV"}
     for name in rows:
@@ -578,13 +528,13 @@ def test_real_eels_folder_with_the_values_the_files_lack(tmp_path):
     assert al["low_loss_properties"]["plasmon_eV_median"] == pytest.approx(15.0, abs=0.3)
     page = (out / "datasets" / "pyTEMlib_Al_lowloss_-3.6-37.6eV" / "index.html").read_text()
     assert "ends at 37.5891 eV while it still holds counts" in page  # the cut axis is said
-    browser = _chromium()
+    browser = chromium()
     if browser or os.environ.get("CI"):
         assert browser, "CI must provide chromium"
         # no profile on these files: the index has no positions plot
-        _assert_page_loads(browser, out / "index.html", tmp_path / "profile", images=False)
+        assert_page_loads(browser, out / "index.html", tmp_path / "profile", images=False)
         for page in sorted(out.glob("datasets/*/index.html")):
-            _assert_page_loads(browser, page, tmp_path / "profile")
+            assert_page_loads(browser, page, tmp_path / "profile")
 
 
 def test_low_loss_pattern_pairs_files_the_name_rule_does_not(tmp_path, capsys):
@@ -609,3 +559,37 @@ def test_low_loss_pattern_pairs_files_the_name_rule_does_not(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main([*args, "--low-loss-pattern", "LL_{name}"])
     assert "the only field is {core}" in capsys.readouterr().err
+
+
+def test_a_dual_eels_file_is_quantified_with_its_own_low_loss(tmp_path, monkeypatch):
+    """RosettaSciIO reads a DigitalMicrograph Dual EELS acquisition as a list of the two
+    spectrum images (in either order): the report pairs them and quantifies the core loss
+    with its low loss, with a note. No Dual EELS file is at hand here: the reader's list is
+    made from the built-in pair (io.load replaced for that one file)."""
+    from cryospec.signals import io
+
+    core_loss, low_loss, _ = li_lipon(shape=(2, 16), seed=0)
+    path = tmp_path / "dual.dm4"
+    path.write_bytes(b"not read: io.load is replaced for this file")
+    real_load = io.load
+
+    def load(file, *args, **kwargs):
+        if Path(file) == path:
+            return [low_loss.deepcopy(), core_loss.deepcopy()]
+        return real_load(file, *args, **kwargs)
+
+    monkeypatch.setattr(io, "load", load)
+    out = tmp_path / "out"
+    assert main(["report", str(tmp_path), "--out", str(out), "--no-progress"]) == 0
+    (row,) = _rows(out / "summary.csv")
+    assert row["kind"] == "dual_eels" and row["status"] == "done"
+    results = json.loads((out / "datasets" / "dual" / "results.json").read_text())
+    assert results["quantification"]["units"] == "atoms/nm²"  # the low loss gave the electrons
+    assert any("Dual EELS" in note for note in results["notes"])
+    direct = core_loss.quantify(
+        ["Li_K", "P_L23", "O_K", "N_K"], low_loss=low_loss, cross_section="hartree-slater"
+    ).summary()
+    for element, values in direct["elements"].items():
+        assert results["quantification"]["elements"][element][
+            "areal_density_mean"
+        ] == pytest.approx(values["areal_density_mean"], rel=1e-6)

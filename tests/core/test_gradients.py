@@ -150,4 +150,42 @@ def test_the_step_models_analytic_jacobian_equals_finite_differences(model, n_la
             - evaluate_model(model, n_layers, x, down, probe)
         ) / (2 * h)
     np.testing.assert_allclose(jac, numeric, atol=1e-8)
-    assert model_jacobian("diffusion", 1, x, p[:4], probe) is None
+    assert model_jacobian("diffusion", 1, x, p[:4], probe) is None  # finite differences
+
+
+@pytest.mark.parametrize("model", ["diffusion", "exponential"])
+def test_a_source_on_the_low_x_side_is_fitted_mirrored(model):
+    """A diffusion (or decay) from a source at low x, concentration falling with x: fitted as
+    the same model on -x, its source and half-height point back on x and covered by their
+    intervals; the one-sided fit of the other orientation is flagged. (The automatic choice
+    compares the high-x orientation only: see ``choose_model``.)"""
+    from scipy import special
+
+    rng = np.random.default_rng(3)
+    x = np.arange(0.0, 160.0, 2.5)
+    x0, length, left, right = 50.0, 20.0, 0.9, 0.1
+    u = np.clip(x - x0, 0.0, None) / length
+    shape = special.erfc(u) if model == "diffusion" else np.exp(-u)
+    truth = right + (left - right) * shape
+    half = x0 + length * (special.erfcinv(0.5) if model == "diffusion" else np.log(2.0))
+    sd = 0.02
+    y = truth + rng.normal(0.0, sd, x.size)
+    var = np.full(x.size, sd**2)
+    fit = fit_gradient(x, y, var, model=model)
+    summary = fit.summary()
+    assert fit.mirrored and summary["source_side"] == "low x" and summary["status"] == "ok"
+    lo, hi = summary["source_ci_nm"]
+    assert lo < x0 < hi
+    lo, hi = summary["position_ci_nm"]
+    assert lo < half < hi
+    assert np.max(np.abs(fit.evaluate(x) - truth)) < 3 * sd
+    band_lo, band_hi = fit.band(x)
+    assert np.all(band_lo <= fit.evaluate(x)) and np.all(fit.evaluate(x) <= band_hi)
+    assert fit_gradient(x, y, var, model=model, side="high").summary()["status"] == "poor fit"
+    assert fit_gradient(x, y, var, model=model, side="low").mirrored
+    # the profile's mirror image is the usual orientation: not mirrored, same source
+    direct = fit_gradient(x, y[::-1], var, model=model)
+    assert not direct.mirrored
+    assert direct.summary()["source_nm"] == pytest.approx(x[-1] - summary["source_nm"], abs=1e-3)
+    with pytest.raises(ValueError, match="side must be one of"):
+        fit_gradient(x, y, var, model=model, side="left")

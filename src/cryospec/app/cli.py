@@ -19,7 +19,7 @@ from cryospec.app.atomic import (
     refuse_overwriting_inputs,
     strict_json,
 )
-from cryospec.app.console import each_message_once
+from cryospec.app.console import each_message_once, progress_lines
 
 __all__ = ["main"]
 
@@ -47,12 +47,20 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _steps(total: int):
+    """Numbered progress lines on stderr (:func:`cryospec.app.console.progress_lines`)."""
+    return progress_lines(total, lambda line: print(line, file=sys.stderr, flush=True))
+
+
 def _cmd_quantify(args: argparse.Namespace) -> int:
     from cryospec.signals.io import read_errors_named
 
     outputs = [args.out / "quantification.hspy", args.out / "quantification.json"]
     refuse_overwriting_inputs(outputs, [args.input, args.low_loss])
+    step = _steps(3)
+    step(f"reading {args.input}")
     core_loss, low_loss, edges = _load_inputs(args)
+    step(f"quantifying {', '.join(edges)} on every pixel")
     microscope = {
         "beam_energy": args.beam_energy,
         "convergence_angle": args.convergence_angle,
@@ -74,6 +82,7 @@ def _cmd_quantify(args: argparse.Namespace) -> int:
             read_noise=args.read_noise,
         )
     out = args.out
+    step("writing the maps and the numbers")
     maps = result.stack()
     atomic_write(out / "quantification.hspy", lambda p: maps.save(p, overwrite=True))
     summary = {
@@ -121,10 +130,14 @@ def _cmd_profile(args: argparse.Namespace) -> int:
     refuse_overwriting_inputs(
         [args.out / "profile.json", args.out / "profile.png"], [args.input, args.low_loss]
     )
+    step = _steps(3)
+    step(f"reading {args.input}")
     core_loss, low_loss, edges = _load_inputs(args)
+    step(f"quantifying {', '.join(edges)} on every pixel")
     with read_errors_named({args.input: core_loss, args.low_loss: low_loss}):
         result = core_loss.quantify(edges, low_loss=low_loss, detector_gain=args.detector_gain)
     layers = None if args.layers == 0 else args.layers
+    step(f"profiles and their fits ({args.model})")
     profiles = element_profiles(
         result,
         quantity=args.quantity,

@@ -5,9 +5,11 @@ one would both print it; library warnings come from several call sites)."""
 from __future__ import annotations
 
 import logging
+import time
 import warnings
+from collections.abc import Callable
 
-__all__ = ["each_message_once"]
+__all__ = ["each_message_once", "progress_lines"]
 
 
 class _OncePerMessage(logging.Filter):
@@ -83,3 +85,16 @@ def each_message_once() -> None:
     """Install the filters and the warning printer for this process (idempotent)."""
     _each_log_message_once()
     _each_warning_once()
+
+
+def progress_lines(total: int, emit: Callable[[str], None] | None) -> Callable[[str], None]:
+    """A function that sends ``emit`` one numbered line per step, with the seconds since it
+    was made (``[2/7  4.5 s] text``); a no-op when ``emit`` is None."""
+    started = time.perf_counter()
+    count = iter(range(1, total + 1))
+
+    def step(text: str) -> None:
+        if emit is not None:
+            emit(f"[{next(count)}/{total} {time.perf_counter() - started:5.1f} s] {text}")
+
+    return step

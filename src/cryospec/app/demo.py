@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from cryospec.app.atomic import atomic_write, atomic_write_text, strict_json
+from cryospec.app.console import progress_lines
 from cryospec.app.figures import (
     FigureBook,
     dose_map,
@@ -80,11 +81,7 @@ def run_demo(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    steps = iter(range(1, 8))
-
-    def step(text: str) -> None:
-        if progress is not None:
-            progress(f"[{next(steps)}/7 {time.perf_counter() - started:5.1f} s] {text}")
+    step = progress_lines(7, progress)
 
     book = FigureBook(out, prefix="figures", dpi=110, tight=True)
     step("simulating the Li | interphase | LiPON EELS and EDX spectrum images")

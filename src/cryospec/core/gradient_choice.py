@@ -20,7 +20,7 @@ def describe(fit: GradientFit) -> str:
     """``"erf"``, ``"multilayer (3 interfaces)"``..."""
     if fit.model == "multilayer":
         return f"multilayer ({fit.n_layers} interface{'s' if fit.n_layers > 1 else ''})"
-    return fit.model
+    return f"{fit.model} (source at low x)" if fit.mirrored else fit.model
 
 
 def choose_model(
@@ -28,8 +28,9 @@ def choose_model(
 ) -> GradientFit:
     """Fit the candidate models and return the chosen one, with its intervals.
 
-    Candidates: ``erf`` (one step), ``diffusion`` (erfc), ``exponential`` and ``multilayer``
-    with 2..``max_layers`` interfaces (one interface is the erf).
+    Candidates: ``erf`` (one step), ``diffusion`` (erfc) and ``exponential`` with the source
+    at high x, and ``multilayer`` with 2..``max_layers`` interfaces (one interface is the
+    erf). An explicit ``fit_gradient(model="diffusion")`` fits both orientations.
 
     Raises
     ------
@@ -39,9 +40,13 @@ def choose_model(
     fits: list[GradientFit] = []
     for model in ("erf", "diffusion", "exponential"):
         try:
+            # One orientation of the one-sided models (source at high x): with both, a fall in
+            # two steps whose second is weak (Li on exspy-made data at 80 e/A^2) was taken for
+            # a decay from the low-x side, its half-height point between the two interfaces.
             fit = fit_gradient(
-                x, y, variance, model=model, probe_sigma=probe_sigma, intervals=False
-            )
+                x, y, variance, model=model, probe_sigma=probe_sigma, intervals=False,
+                side="high",
+            )  # fmt: skip
         except ValueError:
             continue
         if fit.converged:
@@ -54,7 +59,7 @@ def choose_model(
     chosen = lowest_bic(fits)
     best = fit_gradient(
         x, y, variance, model=chosen.model, n_layers=chosen.n_layers, probe_sigma=probe_sigma,
-        start=chosen._vector(),
+        start=chosen._vector(), side="low" if chosen.mirrored else "high",
     )  # fmt: skip
     lowest = chosen.bic
     if chosen.acceptable:

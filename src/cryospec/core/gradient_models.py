@@ -118,11 +118,12 @@ def model_jacobian(
     model: str, n_layers: int, x: NDArray, p: NDArray, probe: float
 ) -> NDArray | None:
     """d model / d parameters on ``x``, shape (n, P), for the step models (``erf`` and
-    ``multilayer``, whose steps are Gaussian integrals); None for the others (their fits
-    take finite differences)."""
+    ``multilayer``, whose steps are Gaussian integrals); None for the one-sided profiles, whose
+    fits take finite differences (with the analytic derivatives their kink at ``x0`` led the
+    optimiser to other minima, worse ones for P on the demo's narrow map)."""
+    x = np.asarray(x, dtype=float)
     if model not in ("erf", "multilayer"):
         return None
-    x = np.asarray(x, dtype=float)
     n = 1 if model == "erf" else n_layers
     positions, sigmas, levels = p[:n], p[n : 2 * n], p[2 * n :]
     jac = np.zeros((x.size, p.size))

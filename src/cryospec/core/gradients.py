@@ -11,6 +11,9 @@ Models of a concentration profile ``c(x)`` (``x`` along the depth):
 * ``"exponential"``: ``c1`` for ``x >= x0`` and ``c0 + (c1 - c0) exp(-(x0 - x) / length)``
   below (a decay into the metal).
 
+A diffusion or decay from a source on the low-``x`` side is the same model on ``-x``
+(``GradientFit.mirrored``); ``fit_gradient`` fits both sides unless told which.
+
 The reported ``position_nm`` of every single-step model is its half-height point (``x0`` for the
 step; ``x0 - 0.477 L`` and ``x0 - ln 2 length`` for the others, whose ``x0`` is reported as
 ``source_nm``), so that positions of different models of one interface agree.
@@ -27,13 +30,15 @@ delta method on the fitted covariance.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import optimize, special
+from scipy import special
 
+from cryospec.core.gradient_least_squares import LeastSquares
 from cryospec.core.gradient_models import (
     GRADIENT_MODELS,
     WIDTH_10_90,
@@ -41,7 +46,6 @@ from cryospec.core.gradient_models import (
     erf_step,
     evaluate_model,
     exponential_decay,
-    model_jacobian,
     multilayer_profile,
     parameter_names,
     start_values,
@@ -108,6 +112,9 @@ class GradientFit:
     goodness: dict[str, Any] = field(default_factory=dict)
     steps: list[dict[str, Any]] = field(default_factory=list)
     selection: dict[str, Any] | None = None
+    # a diffusion or decay from a source at low x: the model fitted on -x (its parameters
+    # are those of that fit; the derived positions are on x)
+    mirrored: bool = False
 
     @property
     def acceptable(self) -> bool:
@@ -133,15 +140,20 @@ class GradientFit:
     def _vector(self) -> NDArray:
         return np.array([self.parameters[n] for n in self.names])
 
+    def _fitted_axis(self, x: NDArray) -> NDArray:
+        x = np.asarray(x, dtype=float)
+        return -x if self.mirrored else x
+
     def evaluate(self, x: NDArray) -> NDArray:
         """The fitted profile on ``x``."""
         return evaluate_model(
-            self.model, self.n_layers, np.asarray(x, float), self._vector(), self.probe_sigma
+            self.model, self.n_layers, self._fitted_axis(x), self._vector(), self.probe_sigma
         )
 
     def band(self, x: NDArray) -> tuple[NDArray, NDArray]:
         """95 % confidence band of the fitted curve (delta method on the covariance)."""
-        x = np.asarray(x, dtype=float)
+        y = self.evaluate(x)
+        x = self._fitted_axis(x)
         p = self._vector()
         jac = np.empty((x.size, p.size))
         for i in range(p.size):
@@ -154,7 +166,6 @@ class GradientFit:
                 - evaluate_model(self.model, self.n_layers, x, down, self.probe_sigma)
             ) / (2 * h)
         se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", jac, self.covariance, jac), 0, None))
-        y = self.evaluate(x)
         return y - 1.959963984540054 * se, y + 1.959963984540054 * se
 
     def summary(self) -> dict[str, Any]:
@@ -191,6 +202,7 @@ class GradientFit:
             out[key.replace("_nm", "_ci_nm")] = list(self.intervals["length"])
             out["source_nm"] = d["source_nm"]
             out["source_ci_nm"] = list(ci["source_nm"])
+            out["source_side"] = "low x" if self.mirrored else "high x"
         if not self.converged:
             out["message"] = self.message
         self._add_quality(out)
@@ -271,6 +283,7 @@ class GradientFit:
                 "goodness": self.goodness,
                 "steps": self.steps,
                 "selection": self.selection,
+                "mirrored": self.mirrored,
                 "notes": self.notes(),
             }
         )
@@ -285,6 +298,7 @@ def fit_gradient(
     probe_sigma: float = 0.0,
     start: NDArray | None = None,
     intervals: bool = True,
+    side: str = "either",
 ) -> GradientFit:
     """Fit a gradient model to one profile, with profile-likelihood 95 % intervals.
 
@@ -302,6 +316,10 @@ def fit_gradient(
         Starting parameter values (in the order of :attr:`GradientFit.names`).
     intervals : bool
         Compute the profile-likelihood intervals (False leaves them NaN: for model choice).
+    side : {"either", "high", "low"}
+        Diffusion and exponential models: the source on the high-``x`` side (the formulas
+        above), on the low-``x`` side (the same model on ``-x``: ``mirrored``), or both fitted
+        and the lower chi-square kept. ``start`` is in the fitted side's parameters.
 
     Raises
     ------
@@ -315,6 +333,18 @@ def fit_gradient(
         return choose_model(x, y, variance, probe_sigma=probe_sigma)
     if model not in GRADIENT_MODELS:
         raise ValueError(f"model must be one of {(*GRADIENT_MODELS, 'auto')}, got {model!r}")
+    if side not in SIDES:
+        raise ValueError(f"side must be one of {SIDES}, got {side!r}")
+    if model in MIDPOINT_DEPTH and side != "high":
+        arguments = {"model": model, "probe_sigma": probe_sigma, "intervals": intervals}
+        x, y, var = (np.asarray(a, dtype=float) for a in (x, y, variance))
+        low = _mirrored(
+            fit_gradient(-x[::-1], y[::-1], var[::-1], start=start, side="high", **arguments)
+        )
+        if side == "low":
+            return low
+        high = fit_gradient(x, y, var, start=start, side="high", **arguments)
+        return high if high.chi2 <= low.chi2 else low
     if model != "multilayer":
         n_layers = 1
     if n_layers < 1:
@@ -329,7 +359,7 @@ def fit_gradient(
         np.where(np.isfinite(lower), lower + inset, lower),
         np.where(np.isfinite(upper), upper - inset, upper),
     )
-    problem = _LeastSquares(model, n_layers, x, y, 1.0 / np.sqrt(var), probe_sigma, lower, upper)
+    problem = LeastSquares(model, n_layers, x, y, 1.0 / np.sqrt(var), probe_sigma, lower, upper)
     best, chi2, out = problem.solve(p0)
     dof = max(x.size - len(names), 1)
     reduced = chi2 / dof
@@ -376,6 +406,20 @@ def fit_gradient(
         goodness=goodness_of_fit(out.fun, len(names)),
         steps=steps,
     )
+
+
+SIDES = ("either", "high", "low")
+
+
+def _mirrored(fit: GradientFit) -> GradientFit:
+    """A fit made on ``-x`` with its derived positions (and intervals) put back on ``x``."""
+    derived, intervals = dict(fit.derived), dict(fit.derived_intervals)
+    for key in ("position_nm", "source_nm"):
+        if key in derived:
+            derived[key] = -derived[key]
+            lo, hi = intervals[key]
+            intervals[key] = (-hi, -lo)
+    return dataclasses.replace(fit, derived=derived, derived_intervals=intervals, mirrored=True)
 
 
 def _field_change(model, x, p, covariance, probe_sigma) -> tuple[float, float]:
@@ -453,92 +497,6 @@ def _parameter_bounds(model, n_layers, x, names):
         lower[0], upper[0] = x[0] - span, x[-1] + span
         lower[1], upper[1] = step / 10.0, 2 * span
     return lower, upper
-
-
-class _LeastSquares:
-    """The weighted least-squares problem of one profile, with parameters optionally fixed."""
-
-    def __init__(self, model, n_layers, x, y, weight, probe_sigma, lower, upper):
-        self.model, self.n_layers, self.probe_sigma = model, n_layers, probe_sigma
-        self.x, self.y, self.weight, self.lower, self.upper = x, y, weight, lower, upper
-
-    def residual(self, p):
-        return (evaluate_model(self.model, self.n_layers, self.x, p, self.probe_sigma) - self.y) * (
-            self.weight
-        )
-
-    def solve(self, p_start, fixed=None, max_nfev=2000):
-        """Minimise from ``p_start``, with ``fixed = (index, value)`` held; (p, chi2, result)."""
-        free = np.ones(p_start.size, dtype=bool)
-        if fixed is not None:
-            free[fixed[0]] = False
-
-        def res(q):
-            p = p_start.copy()
-            p[free] = q
-            if fixed is not None:
-                p[fixed[0]] = fixed[1]
-            return self.residual(p)
-
-        def jac(q):
-            p = p_start.copy()
-            p[free] = q
-            if fixed is not None:
-                p[fixed[0]] = fixed[1]
-            full = model_jacobian(self.model, self.n_layers, self.x, p, self.probe_sigma)
-            return full[:, free] * self.weight[:, None]
-
-        analytic = model_jacobian(self.model, self.n_layers, self.x[:1], p_start, 0.0) is not None
-        out = optimize.least_squares(
-            res,
-            p_start[free],
-            jac=jac if analytic else "2-point",
-            bounds=(self.lower[free], self.upper[free]),
-            x_scale="jac",
-            max_nfev=max_nfev,
-        )
-        p = p_start.copy()
-        p[free] = out.x
-        if fixed is not None:
-            p[fixed[0]] = fixed[1]
-        return p, float(np.sum(out.fun**2)), out
-
-    def interval(self, best, chi2, threshold, i, variance) -> tuple[float, float]:
-        """Profile-likelihood interval of parameter ``i``: where chi-square, re-minimised over
-        the others, rises by ``threshold`` (a bound of the parameter where it never does)."""
-        se = np.sqrt(variance) if np.isfinite(variance) else abs(best[i]) + 1.0
-        bounds = []
-        for direction in (-1.0, 1.0):
-            limit = self.lower[i] if direction < 0 else self.upper[i]
-
-            def excess(value):
-                try:
-                    rise = self.solve(best, (i, value), max_nfev=200)[1] - chi2 - threshold
-                except ValueError:  # the model overflows there: far beyond the interval
-                    return 1e300
-                return rise if np.isfinite(rise) else 1e300
-
-            far = best[i] + direction * max(4.0 * se, 1e-9 * abs(best[i]) + 1e-12)
-            far = float(np.clip(far, self.lower[i], self.upper[i])) if np.isfinite(limit) else far
-            tries, rise = 0, excess(far)
-            while rise < 0 and tries < 6:
-                stepped = best[i] + 2.0 * (far - best[i])
-                if np.isfinite(limit) and (stepped - limit) * direction > 0:
-                    far = float(limit)
-                    rise = excess(far)
-                    break
-                far, tries = stepped, tries + 1
-                rise = excess(far)
-            if rise < 0:
-                bounds.append(float(limit) if np.isfinite(limit) else direction * np.inf)
-                continue
-            a, b = sorted((best[i], far))
-            # an end to a thousandth of the standard error: far finer than it is known
-            try:
-                bounds.append(float(optimize.brentq(excess, a, b, xtol=1e-3 * (abs(se) + 1e-12))))
-            except RuntimeError:  # a rugged chi-square: the bracket's far end, conservatively
-                bounds.append(float(far))
-        return bounds[0], bounds[1]
 
 
 MIDPOINT_DEPTH = {"diffusion": float(special.erfcinv(0.5)), "exponential": float(np.log(2.0))}

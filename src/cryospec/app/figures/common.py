@@ -115,7 +115,9 @@ def value_error_grid(
     if by_rows:
         fig, axes = plt.subplots(len(keys), 2, figsize=(11, 2.4 * len(keys)), squeeze=False)
     else:
-        fig, axes = plt.subplots(2, len(keys), figsize=(3.6 * len(keys), 5.4), squeeze=False)
+        # at least 7 inches: a map or two must not cut the title
+        width = max(3.6 * len(keys), 7.0)
+        fig, axes = plt.subplots(2, len(keys), figsize=(width, 5.4), squeeze=False)
         axes = axes.T
     for (ax_value, ax_error), key in zip(axes, keys, strict=True):
         value, error = maps[key]

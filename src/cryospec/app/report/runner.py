@@ -99,7 +99,12 @@ def _classify(path: Path) -> tuple[str, str | None]:
     except Exception as exc:
         return "unreadable", f"{type(exc).__name__}: {exc}"
     if isinstance(signal, list):
-        return "unreadable", f"holds {len(signal)} signals; one spectrum image per file"
+        if dual_eels(signal) is not None:
+            return "dual_eels", None
+        return "unreadable", (
+            f"holds {len(signal)} signals: one spectrum image per file, or a Dual EELS pair (a "
+            "low loss and a core loss of the same pixels)"
+        )
     if signal.axes_manager.signal_dimension != 1:
         return "unreadable", (
             f"not a spectrum image (signal dimension {signal.axes_manager.signal_dimension})"
@@ -112,6 +117,22 @@ def _classify(path: Path) -> tuple[str, str | None]:
     if float(axis.axis[0]) < LOW_LOSS_BELOW_EV:
         return "low_loss", None
     return "eels", None
+
+
+def dual_eels(signals: list) -> tuple[Any, Any] | None:
+    """(core loss, low loss) of a Dual EELS file (RosettaSciIO reads a DigitalMicrograph Dual
+    EELS acquisition as a list of the two spectrum images), or None if ``signals`` is not one:
+    two 1-D signals of the same pixels, one axis starting below :data:`LOW_LOSS_BELOW_EV` (the
+    low loss) and one above."""
+    if len(signals) != 2 or any(s.axes_manager.signal_dimension != 1 for s in signals):
+        return None
+    if signals[0].axes_manager.navigation_shape != signals[1].axes_manager.navigation_shape:
+        return None
+    starts = [float(s.axes_manager.signal_axes[0].axis[0]) for s in signals]
+    low = [start < LOW_LOSS_BELOW_EV for start in starts]
+    if low.count(True) != 1:
+        return None
+    return (signals[1], signals[0]) if low[0] else (signals[0], signals[1])
 
 
 def _named(path: Path, name: str) -> bool:
@@ -270,6 +291,12 @@ def process_dataset(
             elif entry["kind"] == "low_loss":
                 signal = io.load(entry["input"], signal_type="CryoEELS")
                 numbers = analyse_low_loss(signal, config, folder)
+            elif entry["kind"] == "dual_eels":
+                core_loss, low_loss = dual_eels(io.load(entry["input"], signal_type="CryoEELS"))
+                numbers = analyse_eels(core_loss, low_loss, config, folder)
+                numbers.setdefault("notes", []).append(
+                    "Dual EELS: the file's low loss and core loss, of the same pixels, paired"
+                )
             else:
                 core_loss = io.load(entry["input"], signal_type="CryoEELS")
                 low_loss = (
