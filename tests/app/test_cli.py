@@ -76,9 +76,12 @@ def test_demo_writes_report_and_summary(tmp_path, capsys):
     steps = [line for line in printed.err.splitlines() if re.match(r"\[\d/7 ", line)]
     assert len(steps) == 7 and steps[-1].endswith("done")
     html = (out / "truth.html").read_text(encoding="utf-8")
-    # the measured interfaces and thickness stand next to their truth
-    row = re.search(r"interphase thickness \(nm\).*?</tr>", html).group(0)
-    assert "—" not in row and re.search(r"\d+\.\d \[\d+\.\d, \d+\.\d\]", row)
+    # the measured interfaces stand next to their truth, and every 50 % position is measured
+    for label in (r"Li \| interphase interface", r"interphase \| LiPON interface"):
+        row = re.search(label + r".*?</tr>", html).group(0)
+        assert "—" not in row and re.search(r"\d+\.\d \[\d+\.\d, \d+\.\d\]", row)
+    for row in re.findall(r"50 % position / 10-90 % width.*?</tr>", html):
+        assert "—" not in row
     images = re.findall(r'<img src="([^"]+)"', html)
     assert len(images) >= 5
     for src in images:

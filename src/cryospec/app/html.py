@@ -448,18 +448,13 @@ def index_page(
     return _page("cryospec report", "\n".join(parts))
 
 
-def _layer_value(fit: dict[str, Any], key: str, index: int | None = None) -> str:
-    """A multilayer fit's interface (``index``) or thickness with its 95 % interval, or "—"
-    when the fit did not give it."""
-    if index is None:
-        value, ci = fit.get(f"{key}_nm"), fit.get(f"{key}_ci_nm")
-    else:
-        values, cis = fit.get(f"{key}_nm") or [], fit.get(f"{key}_ci_nm") or []
-        if not values:
-            return "—"
-        value, ci = values[index], (cis[index] if cis else None)
-    if value is None:
+def _layer_value(fit: dict[str, Any], index: int) -> str:
+    """A multilayer fit's interface ``index`` with its 95 % interval, or "—" when the fit
+    did not give it."""
+    values, cis = fit.get("interfaces_nm") or [], fit.get("interfaces_ci_nm") or []
+    if not values:
         return "—"
+    value, ci = values[index], (cis[index] if cis else None)
     text = f"{value:.1f}" + (f" [{ci[0]:.1f}, {ci[1]:.1f}]" if ci and None not in ci else "")
     return text if fit.get("status", "ok") == "ok" else f"{text} (poor fit)"
 
@@ -481,18 +476,13 @@ def truth_page(summary: dict[str, Any], figures: list[tuple[str, str]]) -> str:
         ),
         (
             "Li | interphase interface (nm), first interface of the Li fraction",
-            _layer_value(layers, "interfaces", 0),
+            _layer_value(layers, 0),
             f"{truth['li_interface_nm']:.1f}",
         ),
         (
             "interphase | LiPON interface (nm), last interface of the Li fraction",
-            _layer_value(layers, "interfaces", -1),
+            _layer_value(layers, -1),
             f"{truth['lipon_interface_nm']:.1f}",
-        ),
-        (
-            "interphase thickness (nm), span of the Li interfaces",
-            _layer_value(layers, "thickness"),
-            f"{truth['interphase_thickness_nm']:.1f}",
         ),
     ]
     for edge, acc in summary["background"]["edge_signal_vs_truth"].items():
@@ -523,7 +513,8 @@ def truth_page(summary: dict[str, Any], figures: list[tuple[str, str]]) -> str:
         flag = "" if fit.get("status", "ok") == "ok" else f" ({fit['status']})"
         rows.append(
             (
-                f"{element} step position [95 % interval], sigma (nm), erf fit{flag}",
+                f"{element} step position [95 % interval], sigma (nm): erf fit{flag}; "
+                "truth: the erf fitted to the true profile",
                 f"{position}, {sigma}",
                 "{:.1f}, {:.1f}".format(
                     truth["gradients"][element]["erf_position_nm"],
@@ -556,10 +547,15 @@ def truth_page(summary: dict[str, Any], figures: list[tuple[str, str]]) -> str:
             )
         )
     for element, grad in truth["gradients"].items():
+        fit = summary["gradients"]["erf_steps"].get(element) or {}
+        measured = "—"
+        if fit.get("position_nm") is not None and fit.get("width_10_90_nm") is not None:
+            measured = f"{fit['position_nm']:.1f} / {fit['width_10_90_nm']:.1f}"
         rows.append(
             (
-                f"{element} gradient 50 % position / 10-90 % width (nm)",
-                "—",
+                f"{element} 50 % position / 10-90 % width (nm): measured, the erf fit's; "
+                "truth, the true profile's (which no erf need match)",
+                measured,
                 f"{grad['position_nm']:.1f} / {grad['width_10_90_nm']:.1f}",
             )
         )
