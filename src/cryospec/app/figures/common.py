@@ -198,8 +198,11 @@ def nmf_components(energy, factors, loadings, extent, signal_range, labels=None)
     for k in range(n):
         axl = fig.add_subplot(grid[1, k])
         if extent is not None:
-            axl.imshow(np.atleast_2d(loadings[k]), extent=extent, aspect="auto", cmap="viridis")
-        axl.set_title(f"loading {names[k]}", fontsize=9)
-        axl.set_xlabel("x (nm)")
+            im = axl.imshow(
+                np.atleast_2d(loadings[k]), extent=extent, aspect="auto", cmap="viridis"
+            )
+            fig.colorbar(im, ax=axl).set_label("loading", fontsize=9)
+        axl.set_title(f"loading {names[k]}", fontsize=10)
+        axl.set(xlabel="x (nm)", ylabel="y (nm)" if k == 0 else "")
     fig.tight_layout()
     return fig
