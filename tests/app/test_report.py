@@ -27,6 +27,13 @@ k_factors = { N = 2.0, O = 1.5, P = 1.0 }
 [nmf]
 n_components = 3
 """
+# The pyEELSMODEL SrTiO3 pair (names the NAME_low_loss rule does not pair) and the microscope
+# values its files lack, from pyEELSMODEL's example notebook (tests/data/README.md).
+STO_PAIR = '"pyEELSMODEL_SrTiO3_hl_357-664eV" = "pyEELSMODEL_SrTiO3_ll.msa"\n'
+STO_VALUES = (
+    '[files."pyEELSMODEL_SrTiO3_hl_357-664eV.msa"]\n'
+    "beam_energy_keV = 300.0\nconvergence_mrad = 0.9\ncollection_mrad = 2.675\n"
+)
 ARTIFACTS = Path(
     os.environ.get("CRYOSPEC_TEST_ARTIFACTS", Path(__file__).parents[2] / "test-artifacts")
 )
@@ -396,9 +403,7 @@ def test_pairs_table_pairs_a_real_core_loss_with_its_low_loss(tmp_path):
     # the values the files lack, for these files alone (a [files."NAME"] table)
     config.write_text(
         '[acquisition]\ndetector_gain = 1.0\n[eels]\nedges = ["Ti_L23", "O_K"]\n'
-        '[pairs]\n"pyEELSMODEL_SrTiO3_hl_357-664eV" = "pyEELSMODEL_SrTiO3_ll.msa"\n'
-        '[files."pyEELSMODEL_SrTiO3_hl_357-664eV.msa"]\nbeam_energy_keV = 300.0\n'
-        "convergence_mrad = 0.9\ncollection_mrad = 2.675\n",
+        f"[pairs]\n{STO_PAIR}{STO_VALUES}",
         encoding="utf-8",
     )
     out = tmp_path / "out"
@@ -499,11 +504,9 @@ def test_real_eels_folder_with_the_values_the_files_lack(tmp_path):
     before = _checksums(folder)
     config = tmp_path / "c.toml"
     config.write_text(
-        "[acquisition]\ndetector_gain = 1.0\n[pairs]\n"
-        '"pyEELSMODEL_SrTiO3_hl_357-664eV" = "pyEELSMODEL_SrTiO3_ll.msa"\n'
+        f"[acquisition]\ndetector_gain = 1.0\n[pairs]\n{STO_PAIR}"
         '"hyperspy_coreloss_360-770eV_OK_MnL" = "hyperspy_lowloss_spectrum_-40-369eV.msa"\n'
-        '[files."pyEELSMODEL_SrTiO3_hl_357-664eV.msa"]\n'
-        "beam_energy_keV = 300.0\nconvergence_mrad = 0.9\ncollection_mrad = 2.675\n"
+        f"{STO_VALUES}"
         '[files."hyperspy_coreloss_360-770eV_OK_MnL.msa"]\n'
         "beam_energy_keV = 300.0\nconvergence_mrad = 24.6\ncollection_mrad = 13.6\n",
         encoding="utf-8",

@@ -33,7 +33,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         shape=tuple(args.shape),
         seed=args.seed,
         show_progressbar=args.progress,
-        progress=lambda line: print(line, file=sys.stderr, flush=True),
+        progress=_to_stderr,
     )
     print(
         f"wrote {args.out}/index.html (report), {args.out}/truth.html and "
@@ -47,9 +47,13 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _to_stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
 def _steps(total: int):
     """Numbered progress lines on stderr (:func:`cryospec.app.console.progress_lines`)."""
-    return progress_lines(total, lambda line: print(line, file=sys.stderr, flush=True))
+    return progress_lines(total, _to_stderr)
 
 
 def _cmd_quantify(args: argparse.Namespace) -> int:

@@ -144,11 +144,9 @@ def model_curves(
     span = slice(used[0], used[-1] + 1)
     params = np.asarray(result.params).reshape(-1)
     shapes = np.asarray(shapes).reshape(-1, *np.shape(shapes)[-2:])[0][span]
-    amplitude, exponent = params[0], params[1]
-    background = amplitude * (energy[span] / result.reference_eV) ** -exponent
     return ModelCurves(
         energy=energy[span].copy(),
         fitted=fit[span].copy(),
-        background=background,
+        background=np.asarray(result.power_law(energy[span])).reshape(-1),
         edges={name: shapes[:, k] * params[2 + k] for k, name in enumerate(names)},
     )

@@ -59,7 +59,7 @@ def choose_model(
     chosen = lowest_bic(fits)
     best = fit_gradient(
         x, y, variance, model=chosen.model, n_layers=chosen.n_layers, probe_sigma=probe_sigma,
-        start=chosen._vector(), side="low" if chosen.mirrored else "high",
+        start=chosen._vector(), side="high",
     )  # fmt: skip
     lowest = chosen.bic
     if chosen.acceptable:

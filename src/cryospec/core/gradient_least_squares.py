@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import optimize
 
-from cryospec.core.gradient_models import evaluate_model, model_jacobian
+from cryospec.core.gradient_models import ANALYTIC_JACOBIAN, evaluate_model, model_jacobian
 
 __all__ = ["LeastSquares"]
 
@@ -29,38 +29,26 @@ class LeastSquares:
         if fixed is not None:
             free[fixed[0]] = False
 
-        def res(q):
+        def full(q):  # every parameter, the free ones at q
             p = p_start.copy()
             p[free] = q
             if fixed is not None:
                 p[fixed[0]] = fixed[1]
-            return self.residual(p)
+            return p
 
         def jac(q):
-            p = p_start.copy()
-            p[free] = q
-            if fixed is not None:
-                p[fixed[0]] = fixed[1]
-            full = model_jacobian(self.model, self.n_layers, self.x, p, self.probe_sigma)
-            return full[:, free] * self.weight[:, None]
+            jacobian = model_jacobian(self.model, self.n_layers, self.x, full(q), self.probe_sigma)
+            return jacobian[:, free] * self.weight[:, None]
 
-        analytic = (
-            model_jacobian(self.model, self.n_layers, self.x[:1], p_start, self.probe_sigma)
-            is not None
-        )
         out = optimize.least_squares(
-            res,
+            lambda q: self.residual(full(q)),
             p_start[free],
-            jac=jac if analytic else "2-point",
+            jac=jac if self.model in ANALYTIC_JACOBIAN else "2-point",
             bounds=(self.lower[free], self.upper[free]),
             x_scale="jac",
             max_nfev=max_nfev,
         )
-        p = p_start.copy()
-        p[free] = out.x
-        if fixed is not None:
-            p[fixed[0]] = fixed[1]
-        return p, float(np.sum(out.fun**2)), out
+        return full(out.x), float(np.sum(out.fun**2)), out
 
     def interval(self, best, chi2, threshold, i, variance) -> tuple[float, float]:
         """Profile-likelihood interval of parameter ``i``: where chi-square, re-minimised over

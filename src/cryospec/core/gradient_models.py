@@ -11,6 +11,7 @@ from numpy.typing import NDArray
 from scipy import special
 
 __all__ = [
+    "ANALYTIC_JACOBIAN",
     "GRADIENT_MODELS",
     "WIDTH_10_90",
     "diffusion_profile",
@@ -114,6 +115,10 @@ def evaluate_model(model: str, n_layers: int, x: NDArray, p: NDArray, probe: flo
     return multilayer_profile(x, p[:n], p[n : 2 * n], p[2 * n :], probe)
 
 
+ANALYTIC_JACOBIAN = ("erf", "multilayer")
+"""The models :func:`model_jacobian` differentiates (the others take finite differences)."""
+
+
 def model_jacobian(
     model: str, n_layers: int, x: NDArray, p: NDArray, probe: float
 ) -> NDArray | None:
@@ -122,7 +127,7 @@ def model_jacobian(
     fits take finite differences (with the analytic derivatives their kink at ``x0`` led the
     optimiser to other minima, worse ones for P on the demo's narrow map)."""
     x = np.asarray(x, dtype=float)
-    if model not in ("erf", "multilayer"):
+    if model not in ANALYTIC_JACOBIAN:
         return None
     n = 1 if model == "erf" else n_layers
     positions, sigmas, levels = p[:n], p[n : 2 * n], p[2 * n :]

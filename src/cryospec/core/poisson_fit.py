@@ -69,12 +69,16 @@ class PowerLawEdgesFit:
         shapes = np.broadcast_to(shapes, (*self.params.shape[:-1], *np.shape(shapes)[-2:]))
         return np.concatenate([g[..., None], (-x * amp * g)[..., None], shapes], axis=-1)
 
-    def evaluate(self, energy: NDArray, shapes: NDArray) -> NDArray:
-        """The background (counts per channel) on ``energy`` with the edge shapes there."""
+    def power_law(self, energy: NDArray) -> NDArray:
+        """The fitted power law alone (counts per channel) on ``energy``."""
         x = np.log(np.asarray(energy, dtype=float) / self.reference_eV)
         amp, r = self.params[..., 0, None], self.params[..., 1, None]
+        return amp * np.exp(-r * x)
+
+    def evaluate(self, energy: NDArray, shapes: NDArray) -> NDArray:
+        """The background (counts per channel) on ``energy`` with the edge shapes there."""
         tails = np.einsum("...nj,...j->...n", shapes, self.params[..., 2:])
-        return amp * np.exp(-r * x) + tails
+        return self.power_law(energy) + tails
 
     def variance(self, energy: NDArray, shapes: NDArray) -> NDArray:
         """Delta-method variance of :meth:`evaluate` per channel."""

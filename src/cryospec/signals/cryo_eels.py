@@ -11,9 +11,9 @@ from typing import ClassVar
 import numpy as np
 from exspy.signals import EELSSpectrum, LazyEELSSpectrum
 
-from cryospec._chunks import compute_with_progress, map_spectra, nav_reduce
+from cryospec._chunks import nav_reduce
 from cryospec.core.calibration import find_edge_onset
-from cryospec.core.low_loss import LOW_LOSS_SUMMARY, low_loss_summary, zero_loss_centre
+from cryospec.core.low_loss import zero_loss_centre
 from cryospec.edges import get_edge
 from cryospec.signals.axis_checks import energy_axis
 from cryospec.signals.cryo_signal import CryoSignalMixin
@@ -21,7 +21,7 @@ from cryospec.signals.eels_background import BackgroundMethods
 from cryospec.signals.eels_dose_series import DoseSeriesMethods
 from cryospec.signals.eels_phases import PhaseMethods
 from cryospec.signals.eels_quantify import QuantificationMethods
-from cryospec.signals.low_loss import check_low_loss, low_loss_array
+from cryospec.signals.low_loss import check_low_loss, low_loss_array, low_loss_summary_maps
 from cryospec.signals.maps import navigation_map
 
 __all__ = ["CryoEELSSpectrum", "LazyCryoEELSSpectrum"]
@@ -124,12 +124,7 @@ class CryoEELSSpectrum(
         energy = energy_axis(self, "the low loss")
         for message in check_low_loss(self.data, energy, calibrated=False):
             warnings.warn(message, UserWarning, stacklevel=2)
-        summary = map_spectra(
-            low_loss_summary, self.data, n_out=len(LOW_LOSS_SUMMARY), dtype=float, energy=energy
-        )
-        computed = compute_with_progress(summary, show_progressbar=show_progressbar)
-        columns = np.moveaxis(np.asarray(computed), -1, 0)
-        values = dict(zip(LOW_LOSS_SUMMARY, columns, strict=True))
+        values = low_loss_summary_maps(self.data, energy, show_progressbar)
         return {
             "t_over_lambda": navigation_map(self, values["t_over_lambda"], "t/lambda (log-ratio)"),
             "plasmon_eV": navigation_map(self, values["plasmon_peak_eV"], "plasmon energy (eV)"),

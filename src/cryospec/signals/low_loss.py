@@ -16,8 +16,10 @@ from cryospec._chunks import (
 from cryospec.core.dose import MissingMetadataError
 from cryospec.core.low_loss import (
     LOW_LOSS_CHECKS,
+    LOW_LOSS_SUMMARY,
     dark_level,
     low_loss_checks,
+    low_loss_summary,
     resample_counts,
     resampled_axis,
     truncated_tail,
@@ -25,7 +27,13 @@ from cryospec.core.low_loss import (
 from cryospec.signals.axis_checks import energy_axis
 from cryospec.signals.count_validation import check_real, pixel_name
 
-__all__ = ["check_low_loss", "exposure_ratio", "is_separate_low_loss", "low_loss_array"]
+__all__ = [
+    "check_low_loss",
+    "exposure_ratio",
+    "is_separate_low_loss",
+    "low_loss_array",
+    "low_loss_summary_maps",
+]
 
 # A negative dark level that changes the low loss's total counts by more than this share is an
 # error (t/lambda and the incident electrons follow the total); a positive one (a residual
@@ -208,3 +216,15 @@ def check_low_loss(data, energy: np.ndarray, calibrated: bool = True) -> list[st
             "energy"
         )
     return warnings
+
+
+def low_loss_summary_maps(
+    data, energy: np.ndarray, show_progressbar: bool | None = False
+) -> dict[str, np.ndarray]:
+    """:func:`cryospec.core.low_loss.low_loss_summary` of every spectrum of ``data`` (lazy or
+    not), one array per quantity of :data:`~cryospec.core.low_loss.LOW_LOSS_SUMMARY`."""
+    summary = map_spectra(
+        low_loss_summary, data, n_out=len(LOW_LOSS_SUMMARY), dtype=float, energy=energy
+    )
+    computed = compute_with_progress(summary, show_progressbar=show_progressbar)
+    return dict(zip(LOW_LOSS_SUMMARY, np.moveaxis(np.asarray(computed), -1, 0), strict=True))

@@ -11,14 +11,13 @@ from typing import Any
 
 import numpy as np
 
-from cryospec._chunks import compute_with_progress, map_spectra
 from cryospec.core.dose import MissingMetadataError
-from cryospec.core.low_loss import LOW_LOSS_SUMMARY, low_loss_summary
 from cryospec.signals.low_loss import (
     check_low_loss,
     exposure_ratio,
     is_separate_low_loss,
     low_loss_array,
+    low_loss_summary_maps,
 )
 
 __all__ = ["LowLoss", "read_low_loss"]
@@ -52,16 +51,14 @@ def read_low_loss(signal, low_loss, gain: float, detector_gain: float | None) ->
     data, energy = low_loss_array(signal, low_loss)
     checked = check_low_loss(data, energy)
     separate = is_separate_low_loss(signal, low_loss)
-    n = len(LOW_LOSS_SUMMARY)
     spectrum = np.asarray(data[(0,) * (data.ndim - 1)], dtype=float) if separate else None
     if separate:
-        one = low_loss_summary(spectrum[None], energy)[0]
-        summary = np.broadcast_to(one, (*nav_shape, n))
+        one = low_loss_summary_maps(spectrum[None], energy)
+        values = {k: np.broadcast_to(v[0], nav_shape) for k, v in one.items()}
     else:
-        summary = map_spectra(low_loss_summary, data, n_out=n, dtype=float, energy=energy)
-    _, total, plasmon_peak, tau, rise = np.moveaxis(
-        compute_with_progress(summary, show_progressbar=False), -1, 0
-    )
+        values = low_loss_summary_maps(data, energy)
+    total, plasmon_peak = values["total"], values["plasmon_peak_eV"]
+    tau, rise = values["t_over_lambda"], values["rise_above_plasmons"]
     ll_gain = _low_loss_gain(low_loss, gain, detector_gain)
     notes = []
     for message in checked:

@@ -427,6 +427,10 @@ def analyse_edx(eds, config: dict[str, Any], folder: Path) -> dict[str, Any]:
     numbers["line_intensity_mean"] = {
         line: float(np.mean(m.data)) for line, m in intensities.items()
     }
+    line_se = {
+        line: np.sqrt(np.asarray(m.metadata.Signal.Noise_properties.variance.data))
+        for line, m in intensities.items()
+    }
     k_factors = config["edx"]["k_factors"]
     if not k_factors:
         # No k-factors, no fractions (cryospec has no sourced default table): the line
@@ -437,9 +441,7 @@ def analyse_edx(eds, config: dict[str, Any], folder: Path) -> dict[str, Any]:
         }
         fractions = {line.split("_")[0]: m for line, m in intensities.items()}
         errors = {
-            line.split("_")[0]: m._deepcopy_with_new_data(
-                np.sqrt(np.asarray(m.metadata.Signal.Noise_properties.variance.data))
-            )
+            line.split("_")[0]: m._deepcopy_with_new_data(line_se[line])
             for line, m in intensities.items()
         }
         quantity = "line intensity (counts)"
@@ -462,10 +464,7 @@ def analyse_edx(eds, config: dict[str, Any], folder: Path) -> dict[str, Any]:
             },
         }
     if extent is not None:
-        line_maps = {
-            line: (m.data, np.sqrt(np.asarray(m.metadata.Signal.Noise_properties.variance.data)))
-            for line, m in intensities.items()
-        }
+        line_maps = {line: (m.data, line_se[line]) for line, m in intensities.items()}
         title = "line intensities (background subtracted) and standard error"
         fig = value_error_grid(line_maps, extent, title, unit="counts", length_unit=unit)
         book.add(fig, "line_intensities.png", "Line intensities")

@@ -155,14 +155,13 @@ def discover(
     ``NAME_low_loss`` rule.
     """
     pairs = dict(pairs or {})
+    files = _inputs(paths)
     if low_loss_pattern:
-        files = _inputs(paths)
         for path in files:
             wanted = low_loss_pattern.format(core=path.stem)
             partner = next((p for p in files if p.stem == wanted and p != path), None)
             if partner is not None and not any(_named(path, k) for k in pairs):
                 pairs[path.name] = partner.name
-    files = _inputs(paths)
     kinds = {path: _classify(path) for path in files}
     low_losses = {path for path, (kind, _) in kinds.items() if kind == "low_loss"}
     entries, used_names = [], set()
