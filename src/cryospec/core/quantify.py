@@ -36,6 +36,7 @@ __all__ = [
     "TRANSITION_METAL_M23",
     "EdgeModelResult",
     "ModelCurves",
+    "anchor_windows_eV",
     "atomic_fractions",
     "channel_window",
     "edge_model_block",
@@ -100,6 +101,16 @@ def channel_window(energy: NDArray, lo: float, hi: float) -> tuple[float, float]
     return float(inside[0] - step / 2), float(inside[-1] + step / 2)
 
 
+def anchor_windows_eV(
+    edges: list[Edge], anchor_windows: list[tuple[float, float]] | None = None
+) -> list[tuple[float, float]]:
+    """The windows that start the model fit's power law: ``anchor_windows`` when given, else
+    the database windows of the lowest of ``edges`` (quantified and nuisance edges)."""
+    if anchor_windows is not None:
+        return [tuple(w) for w in anchor_windows]
+    return [tuple(w) for w in min(edges, key=lambda e: e.onset_eV).background_windows_eV]
+
+
 def fit_range_masks(
     energy: NDArray,
     edges: list[Edge],
@@ -116,8 +127,7 @@ def fit_range_masks(
     them; their own shapes are fitted from their onset.
     """
     near = near_edge_eV or {}
-    ordered = sorted([*edges, *overlaps], key=lambda e: e.onset_eV)
-    windows = anchor_windows if anchor_windows is not None else ordered[0].background_windows_eV
+    windows = anchor_windows_eV([*edges, *overlaps], anchor_windows)
     anchor = np.zeros(energy.shape, dtype=bool)
     for lo, hi in windows:
         anchor |= (energy >= lo) & (energy <= hi)

@@ -24,6 +24,7 @@ from cryospec.core.quantify import (
     M23_MISMATCH_RATIO,
     TRANSITION_METAL_M23,
     EdgeModelResult,
+    anchor_windows_eV,
     atomic_fractions,
     channel_window,
     edge_model_block,
@@ -241,9 +242,12 @@ class QuantificationMethods:
         result = _result(self, method, entries, ll, density, covariance, fit, near, record)
         if method == "model":
             result.fit_ranges = fit_ranges
+        # the nuisance edges too: the fit's power law starts below the lowest of them all
+        fitted_edges = [*entries, *(get_edge(name) for name in overlaps)]
         result.spectrum_fit = spectrum_fit(
             method, energy, total, int(np.prod(self.data.shape[:-1])), entries, near,
-            background_windows_eV, None if fit is None else fit.summed, background_model,
+            anchor_windows_eV(fitted_edges, background_windows_eV),
+            None if fit is None else fit.summed, background_model,
         )  # fmt: skip
         result.noise = noise.record()
         result.notes.extend(noise.notes())

@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cryospec.core.background import fit_background
-from cryospec.core.quantify import ModelCurves, quantification_window
+from cryospec.core.quantify import ModelCurves, anchor_windows_eV, quantification_window
 from cryospec.edges import Edge
 
 __all__ = ["EdgeMarks", "SpectrumFit", "spectrum_fit"]
@@ -193,8 +193,6 @@ def spectrum_fit(
     elif method != "model":
         fitted = (_window_background(energy, summed * scale, m, background_model) for m in marks)
         curves = [c for c in fitted if c is not None]
-    lowest = min(entries, key=lambda e: e.onset_eV)
-    anchors = anchor_windows if anchor_windows is not None else lowest.background_windows_eV
     return SpectrumFit(
         method=method,
         energy=energy,
@@ -202,7 +200,7 @@ def spectrum_fit(
         n_pixels=int(n_pixels),
         edges=marks,
         curves=curves,
-        anchor_eV=[tuple(w) for w in anchors] if method == "model" else [],
+        anchor_eV=anchor_windows_eV(entries, anchor_windows) if method == "model" else [],
         reduced_deviance=deviance,
     )
 
