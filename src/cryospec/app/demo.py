@@ -174,7 +174,7 @@ def run_demo(
     atomic_write_text(out / "summary.json", strict_json(summary, default=float))
     atomic_write_text(out / "truth.html", truth_page(summary, book.figures))
     step("the report of the two datasets (cryospec report over their files)")
-    _write_report(out, references, eds_truth.k_factors, show_progressbar)
+    _write_report(out, references, show_progressbar)
     step("done")
     return summary
 
@@ -379,7 +379,7 @@ def _write_inputs(out: Path, core_loss, low_loss, eds, truth) -> dict[str, str]:
     return references
 
 
-def _write_report(out: Path, references: dict[str, str], k_factors: dict, show_progressbar) -> None:
+def _write_report(out: Path, references: dict[str, str], show_progressbar) -> None:
     """``cryospec report`` over the files of :func:`_write_inputs`."""
     from cryospec.app.report import run_report
 
@@ -388,7 +388,9 @@ def _write_report(out: Path, references: dict[str, str], k_factors: dict, show_p
         out,
         show_progressbar=show_progressbar,
         config_overrides={
-            "edx": {"lines": ["N_Ka", "O_Ka", "P_Ka"], "k_factors": dict(k_factors)},
+            # no k-factors: the theoretical ones of the detector the file records (as the
+            # generator used)
+            "edx": {"lines": ["N_Ka", "O_Ka", "P_Ka"]},
             "nmf": {"n_components": 4, "references": references},
         },
         extra_links=[("truth.html", "The same data against the ground truth of the simulation")],

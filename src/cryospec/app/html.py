@@ -218,12 +218,31 @@ def _quantification_section(quant: dict[str, Any], kind: str) -> list[str]:
             how.append("partial cross-sections: " + "; ".join(windows))
     if quant.get("fit_ranges"):
         how.append(f"fit ranges: {quant['fit_ranges']}")
+    if quant.get("k_factor_source"):
+        how.append(_k_factor_text(quant))
     parts.append("<p>" + html.escape(" · ".join(how)) + "</p>")
     problems = [*(quant.get("fit_health") or {}).get("warnings", []), *quant.get("notes", [])]
     if problems:
         items = "".join(f"<li>{html.escape(str(p))}</li>" for p in problems)
         parts.append(f"<p>What to know about these numbers:</p><ul>{items}</ul>")
     return parts
+
+
+def _k_factor_text(quant: dict[str, Any]) -> str:
+    """The k-factors, where they come from, the detector and the absorption correction."""
+    spread = quant.get("k_factor_relative_uncertainty") or {}
+    values = ", ".join(
+        f"{el} {k:.3g}" + (f" (±{100 * spread[el]:.0f} %)" if spread.get(el) else "")
+        for el, k in quant["k_factors"].items()
+    )
+    text = f"k-factors ({quant['k_factor_source']}): {values}"
+    if quant.get("k_factor_reference_line"):
+        text += f" relative to {quant['k_factor_reference_line']}"
+    if quant.get("k_factor_ingredients"):
+        text += f"; {quant['k_factor_ingredients']}"
+    if quant.get("detector"):
+        text += f"; detector {quant['detector']} ({quant.get('detector_from', '')})"
+    return text + f"; absorption correction: {quant.get('absorption', 'none')}"
 
 
 def _interfaces(v: dict[str, Any]) -> str:

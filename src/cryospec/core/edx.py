@@ -18,6 +18,7 @@ from cryospec.core.background import fit_background, window_sum_variance
 from cryospec.core.pooling import fit_background_dose_aware
 
 __all__ = [
+    "captured_share",
     "cliff_lorimer_atomic",
     "fwhm_keV",
     "joint_line_fit",
@@ -99,7 +100,8 @@ def line_intensity(
 def cliff_lorimer_atomic(
     intensity: NDArray, variance: NDArray, k_factors: NDArray, atomic_weights: NDArray
 ) -> tuple[NDArray, NDArray]:
-    """Atomic fractions from line intensities (..., J) with k-factors, and their errors.
+    """Atomic fractions from line intensities (..., J) with k-factors (J,) or (..., J), and
+    their errors.
 
     Cliff-Lorimer (weight-fraction convention, as exspy): ``w_i ~ k_i I_i``, then
     ``x_i ~ w_i / A_i``, normalised; the standard errors by the delta method for independent
@@ -113,7 +115,7 @@ def cliff_lorimer_atomic(
         fraction = amount / total
         j = i.shape[-1]
         # d x_i / d I_k = a_k (delta_ik - x_i) / T
-        jac = (np.eye(j) - fraction[..., :, None]) * a / total[..., None]
+        jac = (np.eye(j) - fraction[..., :, None]) * a[..., None, :] / total[..., None]
         var = np.einsum("...ik,...k->...i", jac**2, np.asarray(variance, dtype=float))
     return fraction, np.sqrt(np.clip(var, 0, None))
 
@@ -186,6 +188,20 @@ def joint_line_fit(
     return intensity, variance
 
 
+def captured_share(
+    members: list[tuple[float, float]], centre: float, fwhm: float, integration_fwhm: float
+) -> float:
+    """Share of a line family inside a window ``integration_fwhm`` FWHM wide at ``centre``:
+    each member (keV, weight) a Gaussian of the detector's ``fwhm``."""
+    sigma = fwhm / (2.0 * np.sqrt(2.0 * np.log(2.0)))
+    half = integration_fwhm * fwhm / 2
+    energies = np.array([m[0] for m in members], dtype=float)
+    weights = np.array([m[1] for m in members], dtype=float)
+    lo = (centre - half - energies) / (sigma * np.sqrt(2.0))
+    hi = (centre + half - energies) / (sigma * np.sqrt(2.0))
+    return float(np.sum(weights * (erf(hi) - erf(lo)) / 2) / weights.sum())
+
+
 def line_channels(
     energy: NDArray, lines: dict[str, float], resolution_eV: float, beam_energy_keV: float
 ) -> tuple[dict[str, float], tuple[int, int]]:
@@ -223,11 +239,13 @@ def measure_lines(
     resolution_eV: float,
     integration_fwhm: float = 1.2,
     count_target: float | None = None,
+    members: dict[str, list[tuple[float, float]]] | None = None,
 ) -> dict[str, tuple[NDArray, NDArray, str]]:
     """Intensity, variance and method of every line: lines closer than 3 FWHM to a neighbour
     (N Ka beside O Ka) by :func:`joint_line_fit`, the others by :func:`line_intensity` on side
-    windows that skip ``sample_lines``, divided by the share of a Gaussian line that the
-    integration window holds (the whole line is reported)."""
+    windows that skip ``sample_lines``, divided by the share of the line family that the
+    integration window holds (the whole line is reported; ``members`` gives each family's
+    lines as (keV, weight), e.g. Ka1 and Ka2, which lie 67 eV apart for Sr)."""
     ordered = sorted(lines, key=lines.get)
     groups: list[list[str]] = []
     for line in ordered:
@@ -254,7 +272,13 @@ def measure_lines(
             energy, lines[line], fwhm_of[line], others, integration_fwhm
         )
         value, variance = line_intensity(counts, energy, integration, side, count_target)
-        # The window holds erf(w sqrt(ln 2)) of a Gaussian line: report the whole line.
-        captured = float(erf(integration_fwhm * np.sqrt(np.log(2.0))))
+        # The share of the line family the window holds (a Gaussian of the detector's width
+        # per member: erf(w sqrt(ln 2)) for one line at the centre): report the whole line.
+        captured = captured_share(
+            (members or {}).get(line, [(lines[line], 1.0)]),
+            lines[line],
+            fwhm_of[line],
+            integration_fwhm,
+        )
         results[line] = (value / captured, variance / captured**2, "side windows")
     return results

@@ -32,6 +32,9 @@ def li_lipon_eds(
     energy_step_keV: float = 0.01,
     energy_resolution_MnKa_eV: float = 130.0,
     k_factors: dict[str, float] | None = None,
+    detector: str = "polymer",
+    absorption: bool = False,
+    elevation_deg: float = 35.0,
     efficiency: float = 1.5e-9,
     bremsstrahlung_strength: float = 2.0e-14,
     thickness_nm: tuple[float, float] = (50.0, 90.0),
@@ -44,7 +47,12 @@ def li_lipon_eds(
     N Ka, O Ka and P Ka lines (energies from exspy's X-ray line table) on a Kramers
     bremsstrahlung with a low-energy detector cut-off; no Li line (EDX does not measure Li).
     Line intensities follow the Cliff-Lorimer convention with the given ``k_factors``:
-    ``I_A = efficiency * I0 * (mass thickness of A in amu/nm²) / k_A``.
+    ``I_A = efficiency * I0 * (mass thickness of A in amu/nm²) / k_A``, by default the
+    theoretical k-factors of ``detector`` at the beam energy (the physics cryospec quantifies
+    with, :func:`cryospec.core.k_factors.theoretical_k_factors`). ``efficiency`` is an overall
+    scale, not a physical solid angle: the dataset holds far more counts than a real detector
+    would collect at this dose, so that N stays measurable, and it records no solid angle (the
+    zeta-factor mass thickness does not apply to it).
 
     Parameters
     ----------
@@ -59,7 +67,16 @@ def li_lipon_eds(
     energy_resolution_MnKa_eV : float
         Detector resolution at Mn Ka; lines broaden with the usual Fano law.
     k_factors : dict, optional
-        Cliff-Lorimer k-factors per element (default N 2.0, O 1.5, P 1.0: synthetic values).
+        Cliff-Lorimer k-factors per element; default the theoretical ones of ``detector``.
+    detector : str
+        Detector preset (:data:`cryospec.core.xray_detection.DETECTOR_PRESETS`), recorded in
+        ``metadata.CryoSpec.EDX.detector``.
+    absorption : bool
+        Absorb each line in the film on its way to the detector (uniform film of the pixel's
+        mass thickness, Li included, at the take-off angle ``elevation_deg``); off by default,
+        so that the line intensities follow the Cliff-Lorimer relation exactly.
+    elevation_deg : float
+        Detector elevation (the stage is not tilted: the take-off angle).
     efficiency, bremsstrahlung_strength : float
         Overall detection efficiency of the lines and of the continuum.
     noise : bool
@@ -74,7 +91,14 @@ def li_lipon_eds(
     from cryospec.signals import CryoEDSTEMSpectrum
 
     geometry = geometry or InterphaseGeometry()
-    k_factors = dict(k_factors or {"N": 2.0, "O": 1.5, "P": 1.0})
+    lines = ("N_Ka", "O_Ka", "P_Ka")
+    if k_factors is None:
+        from cryospec.core.k_factors import theoretical_k_factors
+        from cryospec.core.xray_detection import DETECTOR_PRESETS
+
+        theory = theoretical_k_factors(lines, beam_energy_keV, DETECTOR_PRESETS[detector])
+        k_factors = {line.split("_")[0]: theory[line].value for line in lines}
+    k_factors = dict(k_factors)
     validate_positive(
         pixel_size_nm=pixel_size_nm,
         beam_current_pA=beam_current_pA,
@@ -92,10 +116,19 @@ def li_lipon_eds(
     dose = float(dose_per_pixel(beam_current_pA, dwell_time_s, pixel_size_nm, n_frames))
     energy = energy_step_keV * np.arange(n_channels)
 
-    lines = ("N_Ka", "O_Ka", "P_Ka")
     mass_thickness = {el: spec.areal_density[el] * ATOMIC_WEIGHT[el] for el in ELEMENTS}
+    film_g_cm2 = sum(mass_thickness.values()) * _AMU_PER_NM2_IN_G_CM2
+    emitted = None
+    if absorption:
+        emitted = _emitted_share(lines, mass_thickness, film_g_cm2, elevation_deg)
     spectrum, line_intensity = _line_spectra(
-        lines, energy, mass_thickness, k_factors, efficiency * electrons, energy_resolution_MnKa_eV
+        lines,
+        energy,
+        mass_thickness,
+        k_factors,
+        efficiency * electrons,
+        energy_resolution_MnKa_eV,
+        emitted,
     )
     bremsstrahlung = _bremsstrahlung(
         energy, beam_energy_keV, bremsstrahlung_strength * electrons, sum(mass_thickness.values())
@@ -121,7 +154,11 @@ def li_lipon_eds(
         energy_resolution_MnKa=energy_resolution_MnKa_eV,
         live_time=dwell_time_s * n_frames,
         real_time=dwell_time_s * n_frames,
+        elevation_angle=elevation_deg,
+        azimuth_angle=0.0,
+        tilt_stage=0.0,
     )
+    eds.metadata.set_item("CryoSpec.EDX.detector", detector)
     acquisition = acquisition_record(beam_current_pA, dwell_time_s, pixel_size_nm, n_frames, 1.0)
     tag_synthetic(eds, "li_lipon_eds", seed, acquisition, k_factors=dict(k_factors))
     eds.add_elements(["N", "O", "P"])
@@ -141,6 +178,8 @@ def li_lipon_eds(
         xray_lines=lines,
         k_factors=k_factors,
         line_intensity=line_intensity,
+        mass_thickness_g_cm2=film_g_cm2,
+        emitted_share=emitted,
         electrons_per_pixel=electrons,
         dose_e_per_A2=dose,
         energy_keV=energy,
@@ -150,9 +189,34 @@ def li_lipon_eds(
     return SyntheticEDS(eds, truth)
 
 
-def _line_spectra(lines, energy, mass_thickness, k_factors, scale, resolution_MnKa_eV):
+_AMU_PER_NM2_IN_G_CM2 = 1.66053906660e-24 / 1e-14
+
+
+def _emitted_share(lines, mass_thickness, film_g_cm2, take_off_deg):
+    """Each line's share that leaves the film (per pixel), by the same thin-film law that
+    :meth:`~cryospec.signals.CryoEDSTEMSpectrum.quantify_lines` corrects with."""
+    from cryospec.core.xray_detection import attenuation_matrix, thin_film_absorption
+
+    elements = list(mass_thickness)
+    weights = np.stack([mass_thickness[el] for el in elements], axis=-1)
+    energies = [_line_energy_keV(line) for line in lines]
+    factors = thin_film_absorption(
+        attenuation_matrix(energies, elements), weights, film_g_cm2, take_off_deg
+    )
+    return {line: factors[..., i] for i, line in enumerate(lines)}
+
+
+def _line_energy_keV(line: str) -> float:
+    from exspy.material import elements as exspy_elements
+
+    element, name = line.split("_")
+    return float(exspy_elements[element].Atomic_properties.Xray_lines[name]["energy (keV)"])
+
+
+def _line_spectra(lines, energy, mass_thickness, k_factors, scale, resolution_MnKa_eV, emitted):
     """The X-ray lines of every pixel (Gaussians of the detector's width, exspy's line energies
-    and weights) and each Ka line's intensity ``scale * mass thickness / k``."""
+    and weights) and each Ka line's intensity ``scale * mass thickness / k`` (times the share
+    that leaves the film, when ``emitted`` is given)."""
     from exspy.material import elements as exspy_elements
 
     line_intensity = {}
@@ -164,6 +228,8 @@ def _line_spectra(lines, energy, mass_thickness, k_factors, scale, resolution_Mn
             raise ValueError(f"k_factors has no value for {element}, needed for {line}")
         family = exspy_elements[element].Atomic_properties.Xray_lines
         intensity = scale * mass_thickness[element] / k_factors[element]
+        if emitted is not None:
+            intensity = intensity * emitted[line]
         line_intensity[line] = intensity
         # ``intensity`` is the Ka line's; the family's other lines follow exspy's weights.
         for sub in family.keys():

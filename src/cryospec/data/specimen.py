@@ -266,7 +266,9 @@ class LiLiPONEDSTruth:
 
     ``line_intensity`` holds the expected counts of each X-ray line family per pixel;
     ``k_factors`` the Cliff-Lorimer k-factors (weight-fraction convention, as exspy) used to
-    simulate them: ``I_A = efficiency * I0 * rho_t_A / k_A``.
+    simulate them: ``I_A = efficiency * I0 * rho_t_A / k_A``, times ``emitted_share`` (line ->
+    map, the share that leaves the film) when absorption was simulated (else None);
+    ``mass_thickness_g_cm2`` is the film's mass thickness per pixel, Li included.
     """
 
     x_nm: NDArray
@@ -282,6 +284,8 @@ class LiLiPONEDSTruth:
     xray_lines: tuple[str, ...]
     k_factors: dict[str, float]
     line_intensity: dict[str, NDArray]
+    mass_thickness_g_cm2: NDArray
+    emitted_share: dict[str, NDArray] | None
     electrons_per_pixel: float
     dose_e_per_A2: float
     energy_keV: NDArray

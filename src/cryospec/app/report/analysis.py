@@ -431,44 +431,46 @@ def analyse_edx(eds, config: dict[str, Any], folder: Path) -> dict[str, Any]:
         line: np.sqrt(np.asarray(m.metadata.Signal.Noise_properties.variance.data))
         for line, m in intensities.items()
     }
-    k_factors = config["edx"]["k_factors"]
-    if not k_factors:
-        # No k-factors, no fractions (cryospec has no sourced default table): the line
-        # intensities, with their variances, are mapped and profiled instead.
-        numbers["quantification"] = {
-            "method": None,
-            "note": "no k-factors given ([edx] k_factors): line intensities only",
-        }
-        fractions = {line.split("_")[0]: m for line, m in intensities.items()}
-        errors = {
-            line.split("_")[0]: m._deepcopy_with_new_data(line_se[line])
-            for line, m in intensities.items()
-        }
-        quantity = "line intensity (counts)"
-    else:
-        quant = eds.quantify_lines(intensities, k_factors)
-        fractions, errors = quant["atomic_fraction"], quant["atomic_fraction_se"]
-        quantity = "atomic fraction (Cliff-Lorimer)"
+    k_factors = config["edx"]["k_factors"] or "theoretical"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        quant = eds.quantify_lines(intensities, k_factors, detector=config["edx"]["detector"])
+    for item in caught:
+        if issubclass(item.category, UserWarning):
+            numbers.setdefault("notes", []).append(str(item.message))
+        else:
+            warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
+    fractions, errors = quant["atomic_fraction"], quant["atomic_fraction_se"]
+    quantity = "atomic fraction (Cliff-Lorimer)"
     elements = list(fractions)
-    if k_factors:
-        numbers["quantification"] = {
-            "method": "Cliff-Lorimer",
-            "k_factors": dict(k_factors),
-            "elements": {
-                el: {
-                    "atomic_fraction_mean": float(np.nanmean(fractions[el].data)),
-                    "atomic_fraction_std": float(np.nanstd(fractions[el].data)),
-                    "atomic_fraction_median_standard_error": float(np.nanmedian(errors[el].data)),
-                }
-                for el in elements
-            },
-        }
+    provenance = quant["k_factors"]
+    numbers["quantification"] = {
+        "method": "Cliff-Lorimer",
+        "k_factors": dict(provenance["values"]),
+        "k_factor_source": (
+            "config ([edx] k_factors)" if provenance["source"] == "given" else "theoretical"
+        ),
+        "k_factor_relative_uncertainty": provenance.get("relative_uncertainty"),
+        "k_factor_reference_line": provenance.get("reference_line"),
+        "k_factor_ingredients": provenance.get("ingredients"),
+        "detector": provenance.get("detector"),
+        "detector_from": provenance.get("detector_from"),
+        "absorption": quant["absorption"]["method"],
+        "elements": {
+            el: {
+                "atomic_fraction_mean": float(np.nanmean(fractions[el].data)),
+                "atomic_fraction_std": float(np.nanstd(fractions[el].data)),
+                "atomic_fraction_median_standard_error": float(np.nanmedian(errors[el].data)),
+            }
+            for el in elements
+        },
+    }
     if extent is not None:
         line_maps = {line: (m.data, line_se[line]) for line, m in intensities.items()}
         title = "line intensities (background subtracted) and standard error"
         fig = value_error_grid(line_maps, extent, title, unit="counts", length_unit=unit)
         book.add(fig, "line_intensities.png", "Line intensities")
-    if extent is not None and k_factors:
+    if extent is not None:
         fig = value_error_grid(
             {el: (fractions[el].data, errors[el].data) for el in elements},
             extent,

@@ -41,7 +41,9 @@ Example ``report.toml``::
 
     [edx]
     lines = ["N_Ka", "O_Ka", "P_Ka"]
-    k_factors = { N = 2.0, O = 1.5, P = 1.0 }
+    k_factors = { N = 2.0, O = 1.5, P = 1.0 }   # default: theoretical, from X-ray physics
+    detector = "polymer"             # window preset: "windowless", "polymer" or "Si3N4";
+                                     # default: what the file says, else "polymer"
 
     [pairs]                          # core loss = its low loss, where the names do not say so
     "coreloss_spectrum.msa" = "lowloss_spectrum.msa"
@@ -99,7 +101,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "thickness_element": "auto",
     },
     "nmf": {"n_components": 0, "signal_range": [40.0, 90.0], "references": {}},
-    "edx": {"lines": None, "k_factors": None},
+    "edx": {"lines": None, "k_factors": None, "detector": None},
     # core-loss file name -> its low-loss file name (without folders; the extension optional),
     # for pairs the NAME / NAME_low_loss rule does not find
     "pairs": {},

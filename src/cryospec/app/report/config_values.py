@@ -123,6 +123,14 @@ def _k_factors(value: Any) -> dict[str, float]:
     return {str(k): _positive(v) for k, v in value.items()}
 
 
+def _detector(value: Any) -> str:
+    from cryospec.core.xray_detection import DETECTOR_PRESETS
+
+    if value not in DETECTOR_PRESETS:
+        raise ValueError(f"must be one of {', '.join(map(repr, DETECTOR_PRESETS))}, got {value!r}")
+    return value
+
+
 def _optional(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return lambda value: None if value is None else check(value)
 
@@ -143,6 +151,7 @@ _CHECKS: dict[tuple[str, str], Callable[[Any], Any]] = {
     ("nmf", "references"): _file_table,
     ("edx", "lines"): _optional(lambda v: _names(v, "X-ray lines")),
     ("edx", "k_factors"): _optional(_k_factors),
+    ("edx", "detector"): _optional(_detector),
 }
 
 
