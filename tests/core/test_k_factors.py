@@ -27,11 +27,38 @@ def velox(data_dir):
     """tests/data: Thermo Fisher Velox k-factors of a Spectra 300 at 200 kV (via pyTEMlib)."""
     with open(data_dir / "thermo_velox_k_factors_spectra300_200kV.csv", newline="") as handle:
         rows = list(csv.reader(handle))[2:]
-    return {row[0].split("-")[0]: float(row[2]) for row in rows}
+    return {
+        row[0].split("-")[0] if row[0].endswith("Ka1") else row[0].replace("-", "_")[:-1]: float(
+            row[2]
+        )
+        for row in rows
+    }
 
 
 def _relative_to_si(table: dict[str, float]) -> dict[str, float]:
     return {el: value / table["Si"] for el, value in table.items()}
+
+
+@pytest.mark.parametrize("line", ["Ti_La", "Cu_La", "Sr_La", "Mo_La", "Sn_La", "La_La"])
+def test_l_line_k_factors_are_within_their_stated_factor(velox, line):
+    """L lines: the cross-section is a K-shell fit (with the Coster-Kronig cascade from L1 and
+    L2); against the Velox table they lie within the stated factor of 2.5."""
+    k = theoretical_k_factors([line], 200.0, DETECTOR_PRESETS["windowless"])[line]
+    assert k.relative_uncertainty >= 1.0
+    assert abs(np.log(k.value / _relative_to_si(velox)[line])) < np.log(1 + k.relative_uncertainty)
+
+
+def test_m_lines_are_refused_and_l_lines_warned(velox):
+    with pytest.raises(ValueError, match="M line Nd_Ma"):
+        theoretical_k_factors(["Nd_Ma"], 200.0, DETECTOR_PRESETS["windowless"])
+
+
+def test_coster_kronig_cascade_adds_l1_and_l2_vacancies():
+    from cryospec.core.xray_generation import LINE_SHELL
+
+    emission = line_emission("Sr_La", 200.0)
+    direct = float(casnati_cross_section(1940.0, 200e3, LINE_SHELL["La"][1]))
+    assert emission.cross_section_barn > 1.1 * direct
 
 
 @pytest.mark.parametrize("element", ["P", "S", "Ti", "Fe"])
@@ -137,3 +164,17 @@ def test_zeta_mass_thickness_recovers_the_film():
     np.testing.assert_allclose(found, rho_t, rtol=1e-5)
     np.testing.assert_allclose(weights, np.broadcast_to(truth, (2, 3)), rtol=1e-5)
     np.testing.assert_allclose(factors, emitted, rtol=1e-5)
+
+
+def test_mass_thickness_from_t_over_lambda():
+    """SrTiO3 (5.12 g/cm³) at 200 kV: Iakoubovskii's mean free path is near 100 nm, so
+    t/lambda 0.5 is about 50 nm, 2.6e-5 g/cm²; linear in t/lambda; bad input refused."""
+    from cryospec.core.k_factors import mass_thickness_from_t_over_lambda
+
+    rho_t = mass_thickness_from_t_over_lambda(np.array([0.25, 0.5]), 5.12, 200.0)
+    assert rho_t[1] == pytest.approx(2 * rho_t[0])
+    assert 60 < rho_t[1] / 5.12 * 1e7 / 0.5 < 160  # the mean free path in nm
+    with pytest.raises(ValueError, match="density"):
+        mass_thickness_from_t_over_lambda(0.5, 0.0, 200.0)
+    with pytest.raises(ValueError, match="negative"):
+        mass_thickness_from_t_over_lambda(-0.1, 5.12, 200.0)

@@ -145,3 +145,12 @@ def test_builtin_dataset_fractions_with_theoretical_k_factors(absorption):
         n_plain = np.nanmean(plain["atomic_fraction"]["N"].data[lipon])
         n_corrected = np.nanmean(result["atomic_fraction"]["N"].data[lipon])
         assert n_plain < n_corrected
+
+
+def test_l_line_k_factors_are_flagged(sto):
+    """Sr La instead of Sr Ka: quantified, with the factor-2.5 warning."""
+    intensities = sto.line_intensities(["Ti_Ka", "Sr_Ka"])
+    intensities["Sr_La"] = intensities.pop("Sr_Ka")
+    with pytest.warns(UserWarning, match="factor of 2.5"):
+        result = sto.quantify_lines(intensities, absorption="none")
+    assert result["k_factors"]["relative_uncertainty"]["Sr"] >= 1.0

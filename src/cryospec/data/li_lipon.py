@@ -30,9 +30,10 @@ Iakoubovskii estimate).
 *Noise.* The incident electrons per pixel follow from beam current, dwell time and frames;
 recorded counts are ``detector_gain`` times Poisson-distributed electrons.
 
-The Li K fine-structure shapes, plasmon energies and widths, the LiPON density and the EDX
-k-factors are *synthetic choices* (near published ranges where those exist, see
-``edges/Li_K.yaml``), made so that the phases are distinguishable; they are not reference data.
+The Li K fine-structure shapes, plasmon energies and widths and the LiPON density are
+*synthetic choices* (near published ranges where those exist, see ``edges/Li_K.yaml``), made so
+that the phases are distinguishable; they are not reference data. The EDX dataset's k-factors
+are the theoretical ones of a polymer-window detector (:func:`li_lipon_eds`).
 """
 
 from __future__ import annotations

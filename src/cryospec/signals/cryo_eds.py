@@ -225,7 +225,8 @@ class CryoEDSTEMSpectrum(CryoSignalMixin, EDSTEMSpectrum):
             zeta-factor method, iterated with the composition. Without either the fractions are
             not absorption-corrected and ``"absorption"`` in the result says so.
         mass_thickness : float or ndarray, optional
-            g/cm² (density x thickness), scalar or per pixel.
+            g/cm² (density x thickness), scalar or per pixel; from the EELS t/lambda of the
+            same area with :func:`cryospec.core.k_factors.mass_thickness_from_t_over_lambda`.
         solid_angle_sr : float, optional
             Detector solid angle, when the file does not record it.
 

@@ -94,6 +94,15 @@ def resolve_k_factors(
                 UserWarning,
                 stacklevel=4,
             )
+        rough = [line for line in lines if theory[line].relative_uncertainty >= 1.0]
+        if rough:
+            warnings.warn(
+                f"the theoretical k-factors of {', '.join(rough)} are uncertain by up to a "
+                "factor of 2.5 (L lines: the ionisation cross-section is a K-shell fit); use a "
+                "K line where the spectrum holds one, or k-factors measured on a standard",
+                UserWarning,
+                stacklevel=4,
+            )
         values = {el: theory[line].value for el, line in zip(elements, lines, strict=True)}
         provenance = {
             "source": "theoretical",
