@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from browser import assert_page_loads, browser_flags, chromium
+from inputs import copy_inputs
 
 from cryospec.app.cli import main
 from cryospec.data import li_lipon, li_lipon_eds
@@ -232,14 +233,12 @@ def test_config_sets_windows_and_background_model(tmp_path):
 
 def test_real_files_are_processed_or_listed_with_their_reason(tmp_path):
     data = Path(__file__).parents[1] / "data"
-    folder = tmp_path / "real"
-    folder.mkdir()
-    for name in (
+    names = (
         "NMC_SiDoped_SI_440-1054eV_OK_TML.dm3",
         "hyperspy_coreloss_360-770eV_OK_MnL.msa",
         "nist_SiO2_EDS_SI_128x128.hspy",
-    ):
-        shutil.copy(data / name, folder / name)
+    )
+    folder = copy_inputs(data, tmp_path / "real", names)
     before = _checksums(folder)
     config = tmp_path / "c.toml"
     config.write_text("[acquisition]\ndetector_gain = 1.0\n", encoding="utf-8")

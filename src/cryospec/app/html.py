@@ -184,6 +184,9 @@ def _quantification_section(quant: dict[str, Any], kind: str) -> list[str]:
             "std over map",
         ]
     header += ["atomic fraction mean", "median standard error", "std over map"]
+    summed = any("atomic_fraction_summed_spectrum" in v for v in quant["elements"].values())
+    if summed:
+        header += ["summed spectrum", "its standard error"]
     detection = (quant.get("fit_health") or {}).get("elements", {})
     rows = []
     for el, v in quant["elements"].items():
@@ -199,6 +202,11 @@ def _quantification_section(quant: dict[str, Any], kind: str) -> list[str]:
             v.get("atomic_fraction_median_standard_error"),
             v.get("atomic_fraction_std"),
         ]
+        if summed:
+            row += [
+                v.get("atomic_fraction_summed_spectrum"),
+                v.get("atomic_fraction_summed_spectrum_standard_error"),
+            ]
         info = detection.get(el) or {}
         if info.get("detected") is False and info.get("upper_limit") is not None:
             row[0] = f"{el} (not detected: below {info['upper_limit']:.3g}, 95 %)"

@@ -50,14 +50,21 @@ def line_windows(
 
     The integration window is ``integration_fwhm`` FWHM wide; each side window is 1 FWHM wide
     and starts 1 FWHM from the line. Channels within ``integration_fwhm / 2 + 0.5`` FWHM of any
-    of ``other_lines`` (energy, FWHM) are left out of the side windows.
+    of ``other_lines`` (energy, FWHM) are left out of the side windows; where that leaves fewer
+    than 5 channels (a line among its family, Pd La beside Lb1, Lb2 and Ll) the side windows
+    reach out to 3, 4, 6, then 8 FWHM.
     """
     e = np.asarray(energy, dtype=float)
     half = integration_fwhm / 2 * fwhm
     integration = np.abs(e - line_keV) <= half
-    side = (np.abs(e - line_keV) >= fwhm) & (np.abs(e - line_keV) <= 2 * fwhm)
+    free = np.ones(e.size, dtype=bool)
     for other, other_fwhm in other_lines:
-        side &= np.abs(e - other) > (integration_fwhm / 2 + 0.5) * other_fwhm
+        free &= np.abs(e - other) > (integration_fwhm / 2 + 0.5) * other_fwhm
+    distance = np.abs(e - line_keV)
+    for reach in (2.0, 3.0, 4.0, 6.0, 8.0):
+        side = (distance >= fwhm) & (distance <= reach * fwhm) & free
+        if side.sum() >= 5:
+            break
     return integration, side
 
 

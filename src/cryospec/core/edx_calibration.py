@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 
 from cryospec.core.edx import MN_KA_KEV, fwhm_keV
 
-__all__ = ["LineCalibration", "calibrate_lines"]
+__all__ = ["LineCalibration", "calibrate_lines", "strong_peaks"]
 
 _MIN_NET_COUNTS = 400.0
 _MAX_SHIFT_FWHM = 1.0
@@ -149,3 +149,28 @@ def calibrate_lines(
     )
     resolution = implied if abs(implied / resolution_eV - 1) > _RESOLUTION_RATIO else resolution_eV
     return LineCalibration(float(offset), float(gain), resolution, fitted)
+
+
+def strong_peaks(
+    spectrum: NDArray, energy: NDArray, resolution_eV: float, n: int = 6, min_keV: float = 0.2
+) -> list[float]:
+    """Energies (keV) of the ``n`` most significant peaks of a summed spectrum, strongest first.
+
+    A peak counts when its prominence over the surrounding continuum exceeds 5 Poisson
+    standard errors of the counts at its top; peaks closer than one detector FWHM are one.
+    """
+    from scipy.signal import find_peaks
+
+    y = np.asarray(spectrum, dtype=float)
+    e = np.asarray(energy, dtype=float)
+    step = float(e[1] - e[0])
+    width = max(1, round(fwhm_keV(1.0, resolution_eV) / step))
+    kernel = np.ones(max(1, width // 2)) / max(1, width // 2)
+    smooth = np.convolve(y, kernel, mode="same")
+    peaks, props = find_peaks(smooth, prominence=0.0, distance=width)
+    if peaks.size == 0:
+        return []
+    significance = props["prominences"] / np.sqrt(np.maximum(smooth[peaks], 1.0) / kernel.size)
+    keep = (significance > 5.0) & (e[peaks] >= min_keV)
+    order = np.argsort(-props["prominences"][keep])
+    return [float(e[peaks][keep][i]) for i in order[:n]]

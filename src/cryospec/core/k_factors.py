@@ -57,8 +57,8 @@ class KFactor:
         """One line naming the ingredients and their sources."""
         return (
             "Casnati et al. 1982 ionisation cross-section; xraydb fluorescence yield and line "
-            f"fraction (Elam 2002); detector efficiency {self.efficiency:.3f} from xraydb "
-            "mass attenuation"
+            "fraction (Elam 2002), Coster-Kronig cascade for L lines; detector efficiency from "
+            "xraydb mass attenuation"
         )
 
 

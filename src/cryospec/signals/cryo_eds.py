@@ -177,6 +177,33 @@ class CryoEDSTEMSpectrum(CryoSignalMixin, EDSTEMSpectrum):
             out[line] = signal
         return out
 
+    def suggest_lines(self, n: int = 6) -> list[tuple[float, list[str]]]:
+        """The summed spectrum's strongest peaks and the K, L and M lines near each.
+
+        Returns
+        -------
+        list of (float, list of str)
+            Peak energy (keV) and up to three lines within one detector FWHM, nearest first
+            (exspy's table): candidates to choose from, not an identification.
+        """
+        from exspy.utils.eds import get_xray_lines_near_energy
+
+        from cryospec.core.edx_calibration import strong_peaks
+
+        _, resolution = self._line_microscope()
+        axis = self.axes_manager.signal_axes[0]
+        scale = 1e-3 if axis.units == "eV" else 1.0
+        energy = np.asarray(axis.axis, dtype=float) * scale
+        summed = self.data.reshape(-1, self.data.shape[-1]).sum(axis=0)
+        summed = np.asarray(summed.compute() if self._lazy else summed, dtype=float)
+        out = []
+        for peak in strong_peaks(summed, energy, resolution, n):
+            width = fwhm_keV(peak, resolution)
+            near = get_xray_lines_near_energy(peak, width, only_lines=("a",))
+            near = sorted(near, key=lambda line: abs(_line_energy(line) - peak))[:3]
+            out.append((round(peak, 3), near))
+        return out
+
     def _line_microscope(self) -> tuple[float, float]:
         """Beam energy (keV) and detector resolution at Mn Ka (eV) from the metadata."""
         tem = self.metadata.get_item("Acquisition_instrument.TEM", None)

@@ -112,6 +112,9 @@ def resolve_k_factors(
                 for el, line in zip(elements, lines, strict=True)
             },
             "ingredients": next(iter(theory.values())).sources(),
+            "detector_efficiency": {
+                el: theory[line].efficiency for el, line in zip(elements, lines, strict=True)
+            },
             "detector": detector.name,
             "detector_source": detector.source,
             "detector_from": origin,

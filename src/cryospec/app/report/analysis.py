@@ -405,6 +405,39 @@ def _nmf_numbers(core_loss, phases, nmf: dict[str, Any], extent, book: FigureBoo
     }
 
 
+def _nan_stat(statistic, values) -> float | None:
+    """A NaN-ignoring statistic, None where every value is NaN (no warning)."""
+    values = np.asarray(values, dtype=float)
+    return float(statistic(values)) if np.isfinite(values).any() else None
+
+
+def _summed_fractions(eds, lines, k_factors, config, absorption) -> dict[str, dict[str, float]]:
+    """Fractions of the spectrum summed over the map (defined even where single pixels hold too
+    few counts), with their standard errors; the same absorption as the map's."""
+    if eds.axes_manager.navigation_dimension == 0:
+        return {}
+    summed = eds.sum(tuple(range(eds.axes_manager.navigation_dimension)))
+    rho_t = absorption.get("mass_thickness_g_cm2")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # said once already, for the map
+        quant = summed.quantify_lines(
+            summed.line_intensities(lines),
+            k_factors,
+            detector=config["edx"]["detector"],
+            absorption="none" if rho_t is None else "auto",
+            mass_thickness=None if rho_t is None else _nan_stat(np.nanmean, rho_t),
+        )
+    return {
+        el: {
+            "atomic_fraction_summed_spectrum": _nan_stat(np.nanmean, m.data),
+            "atomic_fraction_summed_spectrum_standard_error": _nan_stat(
+                np.nanmean, quant["atomic_fraction_se"][el].data
+            ),
+        }
+        for el, m in quant["atomic_fraction"].items()
+    }
+
+
 def analyse_edx(eds, config: dict[str, Any], folder: Path) -> dict[str, Any]:
     """Line intensities, Cliff-Lorimer fractions with errors, and profiles of one EDX map."""
     book, unit, extent, numbers = _start(eds, config, folder, "EDX")
@@ -418,9 +451,14 @@ def analyse_edx(eds, config: dict[str, Any], folder: Path) -> dict[str, Any]:
     lines = config["edx"]["lines"]
     if not lines and not eds.metadata.get_item("Sample.xray_lines", None):
         if not eds.metadata.get_item("Sample.elements", None):
+            peaks = "; ".join(
+                f"{energy:g} keV ({', '.join(near) or 'no line within one FWHM'})"
+                for energy, near in eds.suggest_lines()
+            )
             raise ValueError(
                 "no X-ray lines: set [edx] lines = [...] in the config, or the sample's elements "
                 "in the file's metadata"
+                + (f"; the strongest peaks of the summed spectrum: {peaks}" if peaks else "")
             )
         eds.add_lines()  # exspy: the lines of the elements in the metadata
     intensities = eds.line_intensities(lines)
@@ -444,6 +482,7 @@ def analyse_edx(eds, config: dict[str, Any], folder: Path) -> dict[str, Any]:
     quantity = "atomic fraction (Cliff-Lorimer)"
     elements = list(fractions)
     provenance = quant["k_factors"]
+    summed = _summed_fractions(eds, lines, k_factors, config, quant["absorption"])
     numbers["quantification"] = {
         "method": "Cliff-Lorimer",
         "k_factors": dict(provenance["values"]),
@@ -458,9 +497,10 @@ def analyse_edx(eds, config: dict[str, Any], folder: Path) -> dict[str, Any]:
         "absorption": quant["absorption"]["method"],
         "elements": {
             el: {
-                "atomic_fraction_mean": float(np.nanmean(fractions[el].data)),
-                "atomic_fraction_std": float(np.nanstd(fractions[el].data)),
-                "atomic_fraction_median_standard_error": float(np.nanmedian(errors[el].data)),
+                "atomic_fraction_mean": _nan_stat(np.nanmean, fractions[el].data),
+                "atomic_fraction_std": _nan_stat(np.nanstd, fractions[el].data),
+                "atomic_fraction_median_standard_error": _nan_stat(np.nanmedian, errors[el].data),
+                **summed.get(el, {}),
             }
             for el in elements
         },

@@ -26,18 +26,27 @@ from cryospec._chunks import run_on_cluster, threads_scheduler
 from cryospec.app.atomic import atomic_write, atomic_write_text, strict_json
 from cryospec.app.html import dataset_page, index_page
 from cryospec.app.report.config import config_hash, load_config
+from cryospec.app.report.multi_signal import LOW_LOSS_BELOW_EV, dual_eels, edx_spectrum
 from cryospec.core.dose import MissingMetadataError
 
 __all__ = ["discover", "process_dataset", "run_report"]
 
 _logger = logging.getLogger(__name__)
 
-EXTENSIONS = (".hspy", ".hdf5", ".h5", ".zspy", ".dm3", ".dm4", ".emd", ".msa", ".ems", ".mas")
+EXTENSIONS = (
+    ".hspy",
+    ".hdf5",
+    ".h5",
+    ".zspy",
+    ".dm3",
+    ".dm4",
+    ".emd",
+    ".bcf",
+    ".msa",
+    ".ems",
+    ".mas",
+)
 LOW_LOSS_SUFFIXES = ("_low_loss", "_lowloss", "_ll", "-low-loss", "-ll")
-# A spectrum whose energy axis starts below this is a low loss, even one cut above its zero-loss
-# peak (its reading then refuses it, with the reason): the edges below 20 eV lie in the plasmon
-# region, where no power-law background holds, and are not quantified from a core loss.
-LOW_LOSS_BELOW_EV = 20.0
 
 
 def _sha256(path: Path) -> str:
@@ -101,6 +110,8 @@ def _classify(path: Path) -> tuple[str, str | None]:
     if isinstance(signal, list):
         if dual_eels(signal) is not None:
             return "dual_eels", None
+        if edx_spectrum(signal) is not None:
+            return "edx", None
         return "unreadable", (
             f"holds {len(signal)} signals: one spectrum image per file, or a Dual EELS pair (a "
             "low loss and a core loss of the same pixels)"
@@ -117,22 +128,6 @@ def _classify(path: Path) -> tuple[str, str | None]:
     if float(axis.axis[0]) < LOW_LOSS_BELOW_EV:
         return "low_loss", None
     return "eels", None
-
-
-def dual_eels(signals: list) -> tuple[Any, Any] | None:
-    """(core loss, low loss) of a Dual EELS file (RosettaSciIO reads a DigitalMicrograph Dual
-    EELS acquisition as a list of the two spectrum images), or None if ``signals`` is not one:
-    two 1-D signals of the same pixels, one axis starting below :data:`LOW_LOSS_BELOW_EV` (the
-    low loss) and one above."""
-    if len(signals) != 2 or any(s.axes_manager.signal_dimension != 1 for s in signals):
-        return None
-    if signals[0].axes_manager.navigation_shape != signals[1].axes_manager.navigation_shape:
-        return None
-    starts = [float(s.axes_manager.signal_axes[0].axis[0]) for s in signals]
-    low = [start < LOW_LOSS_BELOW_EV for start in starts]
-    if low.count(True) != 1:
-        return None
-    return (signals[1], signals[0]) if low[0] else (signals[0], signals[1])
 
 
 def _named(path: Path, name: str) -> bool:
@@ -285,8 +280,14 @@ def process_dataset(
         folder.mkdir(parents=True, exist_ok=True)
         with threads_scheduler():
             if entry["kind"] == "edx":
-                signal = io.load(entry["input"], signal_type="CryoEDS_TEM")
+                signal = io.load(entry["input"])
+                note = None
+                if isinstance(signal, list):
+                    signal, note = edx_spectrum(signal)
+                signal.set_signal_type("CryoEDS_TEM")
                 numbers = analyse_edx(signal, config, folder)
+                if note:
+                    numbers.setdefault("notes", []).append(f"Read {note}")
             elif entry["kind"] == "low_loss":
                 signal = io.load(entry["input"], signal_type="CryoEELS")
                 numbers = analyse_low_loss(signal, config, folder)
