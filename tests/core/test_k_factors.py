@@ -169,7 +169,7 @@ def test_zeta_mass_thickness_recovers_the_film():
 def test_mass_thickness_from_t_over_lambda():
     """SrTiO3 (5.12 g/cm³) at 200 kV: Iakoubovskii's mean free path is near 100 nm, so
     t/lambda 0.5 is about 50 nm, 2.6e-5 g/cm²; linear in t/lambda; bad input refused."""
-    from cryospec.core.k_factors import mass_thickness_from_t_over_lambda
+    from cryospec.signals.eds_k_factors import mass_thickness_from_t_over_lambda
 
     rho_t = mass_thickness_from_t_over_lambda(np.array([0.25, 0.5]), 5.12, 200.0)
     assert rho_t[1] == pytest.approx(2 * rho_t[0])

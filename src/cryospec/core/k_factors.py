@@ -32,7 +32,6 @@ from cryospec.core.xray_generation import line_emission
 __all__ = [
     "KFactor",
     "absorption_corrected_weights",
-    "mass_thickness_from_t_over_lambda",
     "theoretical_k_factors",
     "zeta_mass_thickness",
 ]
@@ -171,21 +170,3 @@ def zeta_mass_thickness(
             weights = mass / rho_t[..., None]
         factor = thin_film_absorption(mu, weights, np.clip(rho_t, 0.0, None), take_off_deg)
     return rho_t, weights, factor
-
-
-def mass_thickness_from_t_over_lambda(t_over_lambda, density_g_cm3: float, beam_energy_keV: float):
-    """Mass thickness (g/cm²) of a film from the EELS t/lambda of the same area.
-
-    ``rho t = rho lambda (t / lambda)`` with the inelastic mean free path of Iakoubovskii et al.
-    (Microsc. Res. Tech. 71 (2008) 626) as exspy computes it from the density and the beam
-    energy (for collection angles large enough to take in most of the inelastic scattering).
-    """
-    from exspy.utils.eels import iMFP_Iakoubovskii
-
-    if not (np.isfinite(density_g_cm3) and density_g_cm3 > 0):
-        raise ValueError(f"the density must be a positive number of g/cm³, got {density_g_cm3!r}")
-    tau = np.asarray(t_over_lambda, dtype=float)
-    if np.any(tau < 0):
-        raise ValueError("t/lambda must not be negative")
-    mfp_nm = float(iMFP_Iakoubovskii(density_g_cm3, beam_energy_keV))  # nm, despite the name
-    return density_g_cm3 * tau * mfp_nm * 1e-7

@@ -4,7 +4,26 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["energy_axis"]
+__all__ = ["energy_axis", "length_to_nm"]
+
+# Length units as HyperSpy axes and file readers write them, to nm.
+_LENGTH_TO_NM = {
+    "nm": 1.0,
+    "Å": 0.1,
+    "A": 0.1,
+    "angstrom": 0.1,
+    "pm": 1e-3,
+    "µm": 1e3,
+    "um": 1e3,
+    "μm": 1e3,
+    "mm": 1e6,
+    "m": 1e9,
+}
+
+
+def length_to_nm(units: str | None) -> float | None:
+    """The factor from a length unit (as HyperSpy axes write it) to nm; None if unknown."""
+    return _LENGTH_TO_NM.get(str(units).strip()) if units else None
 
 
 # Units that mean eV, or that say nothing (then eV is taken, as HyperSpy's EELS does).

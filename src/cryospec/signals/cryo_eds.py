@@ -253,7 +253,7 @@ class CryoEDSTEMSpectrum(CryoSignalMixin, EDSTEMSpectrum):
             not absorption-corrected and ``"absorption"`` in the result says so.
         mass_thickness : float or ndarray, optional
             g/cm² (density x thickness), scalar or per pixel; from the EELS t/lambda of the
-            same area with :func:`cryospec.core.k_factors.mass_thickness_from_t_over_lambda`.
+            same area with :func:`cryospec.signals.eds_k_factors.mass_thickness_from_t_over_lambda`.
         solid_angle_sr : float, optional
             Detector solid angle, when the file does not record it.
 

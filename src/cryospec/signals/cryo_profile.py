@@ -17,6 +17,7 @@ from cryospec.core.profiles import (
     profile_from_weights,
     stripe_weights,
 )
+from cryospec.signals.axis_checks import length_to_nm
 from cryospec.signals.results import ProfileFit
 
 __all__ = ["CryoProfile", "ProfileFit", "auto_profile", "line_profile"]
@@ -226,13 +227,19 @@ def _make_profile(maps, distance, weights, data, variance, record):
         var.append(v)
     array = np.array(values)
     xaxis, _ = _axes(maps)
+    # Positions and widths of the fits are named in nm: a map in another length unit (µm, Å)
+    # gives its profile in nm; an axis in no length unit keeps its own.
+    factor = length_to_nm(xaxis.units)
+    units = xaxis.units
+    if factor is not None:
+        distance, units = distance * factor, "nm"
     axes = [
         {
             "name": "distance",
             "size": distance.size,
             "offset": float(distance[0]),
             "scale": float(distance[1] - distance[0]) if distance.size > 1 else 1.0,
-            "units": xaxis.units,
+            "units": units,
         }
     ]
     if len(weights) > 1:

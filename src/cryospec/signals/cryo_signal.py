@@ -23,20 +23,10 @@ from cryospec.core.dose import (
     validate_acquisition_value,
 )
 from cryospec.edges import damage_thresholds
+from cryospec.signals.axis_checks import length_to_nm
 from cryospec.signals.decomposition import DecompositionMethods
 from cryospec.signals.maps import navigation_map
 
-_LENGTH_TO_NM = {
-    "nm": 1.0,
-    "Å": 0.1,
-    "A": 0.1,
-    "angstrom": 0.1,
-    "pm": 1e-3,
-    "µm": 1e3,
-    "um": 1e3,
-    "μm": 1e3,
-    "m": 1e9,
-}
 _DEFAULTS = {"n_frames": 1}
 
 
@@ -162,7 +152,7 @@ class CryoSignalMixin(DecompositionMethods):
             return None
         sizes = []
         for axis in axes:
-            factor = _LENGTH_TO_NM.get(str(axis.units).strip())
+            factor = length_to_nm(axis.units)
             if factor is None or not getattr(axis, "is_uniform", True):
                 return None
             sizes.append(axis.scale * factor)

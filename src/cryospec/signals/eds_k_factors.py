@@ -18,6 +18,7 @@ from cryospec.core.xray_detection import DETECTOR_PRESETS, Detector
 
 __all__ = [
     "dose_electrons",
+    "mass_thickness_from_t_over_lambda",
     "resolve_detector",
     "resolve_k_factors",
     "solid_angle",
@@ -219,3 +220,21 @@ def take_off_angle(signal) -> tuple[float, str]:
         ]
         return float(np.mean(angles)), "Velox metadata (detector elevation and azimuth)"
     return float(signal.get_take_off_angle()), "metadata (exspy)"
+
+
+def mass_thickness_from_t_over_lambda(t_over_lambda, density_g_cm3: float, beam_energy_keV: float):
+    """Mass thickness (g/cm²) of a film from the EELS t/lambda of the same area.
+
+    ``rho t = rho lambda (t / lambda)`` with the inelastic mean free path of Iakoubovskii et al.
+    (Microsc. Res. Tech. 71 (2008) 626) as exspy computes it from the density and the beam
+    energy (for collection angles large enough to take in most of the inelastic scattering).
+    """
+    from exspy.utils.eels import iMFP_Iakoubovskii
+
+    if not (np.isfinite(density_g_cm3) and density_g_cm3 > 0):
+        raise ValueError(f"the density must be a positive number of g/cm³, got {density_g_cm3!r}")
+    tau = np.asarray(t_over_lambda, dtype=float)
+    if np.any(tau < 0):
+        raise ValueError("t/lambda must not be negative")
+    mfp_nm = float(iMFP_Iakoubovskii(density_g_cm3, beam_energy_keV))  # nm, despite the name
+    return density_g_cm3 * tau * mfp_nm * 1e-7

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from cryospec.app.atomic import atomic_write
+from cryospec.signals.axis_checks import length_to_nm
 
 __all__ = [
     "FigureBook",
@@ -44,14 +45,6 @@ class FigureBook:
         link = f"{self.prefix}/{name}" if self.prefix else name
         save_png(fig, self.folder / link, dpi=self.dpi, tight=self.tight)
         self.figures.append((link, caption))
-
-
-_TO_NM = {"nm": 1.0, "µm": 1e3, "um": 1e3, "μm": 1e3, "Å": 0.1, "A": 0.1, "pm": 1e-3, "mm": 1e6}
-
-
-def length_to_nm(units: str | None) -> float | None:
-    """The factor from a length unit (as HyperSpy axes write it) to nm; None if unknown."""
-    return _TO_NM.get(str(units).strip()) if units else None
 
 
 def map_extent(x: np.ndarray, y: np.ndarray) -> list[float]:
