@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from hyperspy.signal import BaseSignal
@@ -45,6 +44,7 @@ from cryospec.core.subtraction import (
 )
 from cryospec.edges import get_edge
 from cryospec.signals.axis_checks import energy_axis
+from cryospec.signals.background_tails import auto_tails, resolve_windows
 from cryospec.signals.count_validation import check_counts_in_memory
 from cryospec.signals.io import names_read_errors
 from cryospec.signals.low_loss import check_low_loss, low_loss_array
@@ -80,7 +80,7 @@ class BackgroundMethods:
         negative: str = "shift",
         exponents: tuple[float, ...] = DEFAULT_LCPL_EXPONENTS,
         max_radius: int | None = None,
-        preceding_edges=None,
+        preceding_edges="auto",
         low_loss=None,
         return_fit: bool = False,
         inplace: bool = False,
@@ -139,10 +139,15 @@ class BackgroundMethods:
             LCPL exponents.
         max_radius : int, optional
             Largest neighbourhood half-width of the dose-aware mode.
-        preceding_edges : str or sequence of str, optional
+        preceding_edges : "auto", str or sequence of str
             Edges whose tails lie under this one (``"Li_K"`` under ``"P_L23"``): the background
             becomes a power law plus their cross-sections (non-negative), fitted over
             their own pre-edge windows and this edge's (see :mod:`cryospec.background_edges`).
+            ``"auto"`` (the default, with an edge name, the power law, ML and no explicit
+            windows): the K, L2,3, M2,3 and M4,5 edges of the declared elements
+            (``metadata.Sample.elements``) within 100 eV below
+            (:func:`cryospec.signals.background_tails.declared_tails`), named in
+            ``metadata.CryoSpec.Background.note``; ``[]`` or None: a plain power law.
         low_loss : CryoEELSSpectrum, optional
             With ``preceding_edges``: the matching low-loss spectrum image (same dispersion,
             same pixels); the tails are convolved with it (plural scattering).
@@ -171,6 +176,9 @@ class BackgroundMethods:
         """
         if model not in MODELS:
             raise ValueError(f"model must be one of {MODELS}, got {model!r}")
+        note = ""
+        if isinstance(preceding_edges, str) and preceding_edges == "auto":
+            preceding_edges, note = auto_tails(self, edge, windows, model, estimator)
         plan = _plan(
             self, edge, windows, model, estimator, preceding_edges, low_loss, detector_gain
         )
@@ -184,6 +192,8 @@ class BackgroundMethods:
         )  # fmt: skip
         data, variance = _subtract(self, plan, fit, evaluator, extra, lazy_fit)
         record = _record(edge, plan, model, estimator, count_target, extra)
+        if note:
+            record["note"] = note
         out = _wrap(self, data, variance, record, inplace)
         if not return_fit:
             return None if inplace else out
@@ -463,42 +473,6 @@ def _wrap(signal, data, variance, record, inplace):
     out.metadata.set_item("CryoSpec.Background", record)
     out.metadata.General.title = f"{signal.metadata.General.title} (background subtracted)".strip()
     return out
-
-
-def resolve_windows(
-    axis, edge: str | None, windows: Any
-) -> tuple[list[tuple[float, float]], float | None]:
-    """Windows from the arguments or the edge database, checked against the energy axis."""
-    onset = None
-    if edge is not None:
-        entry = get_edge(edge)
-        onset = entry.onset_eV
-        if windows is None:
-            windows = entry.background_windows_eV
-    if windows is None:
-        raise ValueError("give an edge name (e.g. 'Li_K') or explicit windows [(lo, hi), ...]")
-    windows = np.asarray(windows, dtype=float)
-    if windows.ndim == 1:
-        windows = windows[None, :]
-    if windows.ndim != 2 or windows.shape[1] != 2:
-        raise ValueError(f"windows must be (lo, hi) pairs in eV, got {windows.tolist()}")
-    lo_axis, hi_axis = float(axis.axis[0]), float(axis.axis[-1])
-    out = []
-    for lo, hi in windows:
-        if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
-            raise ValueError(f"window [{lo}, {hi}] eV: need finite lo < hi")
-        if lo < lo_axis - axis.scale / 2 or hi > hi_axis + axis.scale / 2:
-            raise ValueError(
-                f"window [{lo:g}, {hi:g}] eV lies outside the energy axis "
-                f"[{lo_axis:g}, {hi_axis:g}] eV"
-            )
-        if onset is not None and hi > onset:
-            raise ValueError(
-                f"window [{lo:g}, {hi:g}] eV overlaps the {edge} onset at {onset:g} eV: "
-                "background windows must end below the edge"
-            )
-        out.append((float(lo), float(hi)))
-    return out, onset
 
 
 def _result_signals(signal, fit, radius, plan, evaluator, extra):
