@@ -97,6 +97,8 @@ def detector_efficiency(energy_keV, detector: Detector) -> np.ndarray:
     """Fraction of X-rays of ``energy_keV`` that reach the detector and are absorbed in its
     active silicon (window and dead-layer transmission times crystal absorption)."""
     energy = np.atleast_1d(np.asarray(energy_keV, dtype=float)) * 1e3
+    if energy.size == 0:
+        return energy
     transmission = np.ones_like(energy)
     for layer in detector.window:
         transmission *= np.exp(
