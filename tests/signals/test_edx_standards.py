@@ -154,3 +154,28 @@ def test_l_line_k_factors_are_flagged(sto):
     with pytest.warns(UserWarning, match="factor of 2.5"):
         result = sto.quantify_lines(intensities, absorption="none")
     assert result["k_factors"]["relative_uncertainty"]["Sr"] >= 1.0
+
+
+def test_bad_edx_quantification_arguments_are_refused(sto):
+    """Unknown presets, a wrong metadata preset, a bad absorption option, a negative mass
+    thickness or solid angle, an M line: each refused with a message naming it."""
+    intensities = sto.line_intensities(["Ti_Ka", "Sr_Ka"])
+    with pytest.raises(ValueError, match="unknown detector preset 'beryllium'"):
+        sto.quantify_lines(intensities, detector="beryllium")
+    with pytest.raises(ValueError, match="absorption must be 'auto' or 'none'"):
+        sto.quantify_lines(intensities, absorption="yes")
+    with pytest.raises(ValueError, match="mass thickness must be finite and not negative"):
+        sto.quantify_lines(intensities, mass_thickness=-1e-5)
+    with pytest.raises(ValueError, match="solid angle must be a positive number"):
+        sto.quantify_lines(intensities, solid_angle_sr=0.0)
+    with pytest.raises(ValueError, match="k_factors must be 'theoretical'"):
+        sto.quantify_lines(intensities, k_factors="vendor")
+    tagged = sto.deepcopy()
+    tagged.metadata.set_item("CryoSpec.EDX.detector", "glass")
+    with pytest.raises(ValueError, match=r"metadata\.CryoSpec\.EDX\.detector is 'glass'"):
+        tagged.quantify_lines(intensities)
+    # a preset named in the metadata is used, and said so
+    tagged.metadata.set_item("CryoSpec.EDX.detector", "Si3N4")
+    result = tagged.quantify_lines(intensities, absorption="none")
+    assert result["k_factors"]["detector"] == "Si3N4"
+    assert result["k_factors"]["detector_from"].startswith("file metadata")
