@@ -30,6 +30,7 @@ from cryospec.core.xray_detection import (
 from cryospec.core.xray_generation import line_emission
 
 __all__ = [
+    "SOURCES",
     "KFactor",
     "absorption_corrected_weights",
     "theoretical_k_factors",
@@ -37,6 +38,12 @@ __all__ = [
 ]
 
 _BARN_CM2 = 1e-24
+# The ingredients of every theoretical k-factor and their sources, in one line.
+SOURCES = (
+    "Casnati et al. 1982 ionisation cross-section; xraydb fluorescence yield and line "
+    "fraction (Elam 2002), Coster-Kronig cascade for L lines; detector efficiency from "
+    "xraydb mass attenuation"
+)
 
 
 @dataclass(frozen=True)
@@ -51,14 +58,6 @@ class KFactor:
     photons_barn: float
     efficiency: float
     atomic_weight: float
-
-    def sources(self) -> str:
-        """One line naming the ingredients and their sources."""
-        return (
-            "Casnati et al. 1982 ionisation cross-section; xraydb fluorescence yield and line "
-            "fraction (Elam 2002), Coster-Kronig cascade for L lines; detector efficiency from "
-            "xraydb mass attenuation"
-        )
 
 
 def theoretical_k_factors(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy import constants
 
 from cryospec.core.dose import dose_per_pixel, electrons_per_pixel
 from cryospec.data._signals import acquisition_record, navigation_axes, tag_synthetic
@@ -189,7 +190,8 @@ def li_lipon_eds(
     return SyntheticEDS(eds, truth)
 
 
-_AMU_PER_NM2_IN_G_CM2 = 1.66053906660e-24 / 1e-14
+# 1 amu per nm² in g/cm²
+_AMU_PER_NM2_IN_G_CM2 = constants.atomic_mass * 1e3 / 1e-14
 
 
 def _emitted_share(lines, mass_thickness, film_g_cm2, take_off_deg):
@@ -199,18 +201,13 @@ def _emitted_share(lines, mass_thickness, film_g_cm2, take_off_deg):
 
     elements = list(mass_thickness)
     weights = np.stack([mass_thickness[el] for el in elements], axis=-1)
-    energies = [_line_energy_keV(line) for line in lines]
+    from cryospec.signals.cryo_eds import xray_line_energy
+
+    energies = [xray_line_energy(line) for line in lines]
     factors = thin_film_absorption(
         attenuation_matrix(energies, elements), weights, film_g_cm2, take_off_deg
     )
     return {line: factors[..., i] for i, line in enumerate(lines)}
-
-
-def _line_energy_keV(line: str) -> float:
-    from exspy.material import elements as exspy_elements
-
-    element, name = line.split("_")
-    return float(exspy_elements[element].Atomic_properties.Xray_lines[name]["energy (keV)"])
 
 
 def _line_spectra(lines, energy, mass_thickness, k_factors, scale, resolution_MnKa_eV, emitted):

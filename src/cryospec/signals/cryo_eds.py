@@ -16,7 +16,7 @@ from cryospec.signals.cryo_signal import CryoSignalMixin
 from cryospec.signals.io import names_read_errors
 from cryospec.signals.maps import navigation_map
 
-__all__ = ["CryoEDSTEMSpectrum", "LazyCryoEDSTEMSpectrum"]
+__all__ = ["CryoEDSTEMSpectrum", "LazyCryoEDSTEMSpectrum", "xray_line_energy"]
 
 
 class CryoEDSTEMSpectrum(CryoSignalMixin, EDSTEMSpectrum):
@@ -112,12 +112,8 @@ class CryoEDSTEMSpectrum(CryoSignalMixin, EDSTEMSpectrum):
                 )
         beam, resolution = self._line_microscope()
         recorded_resolution = resolution
-        axis = self.axes_manager.signal_axes[0]
-        scale = 1.0 if axis.units == "keV" else 1e-3 if axis.units == "eV" else None
-        if scale is None:
-            raise ValueError(f"the energy axis must be in keV or eV, not {axis.units!r}")
-        energy = np.asarray(axis.axis, dtype=float) * scale
-        known = {line: _line_energy(line) for line in lines}
+        energy = self._energy_keV()
+        known = {line: xray_line_energy(line) for line in lines}
         # Every line of every element of the sample (Kb beside Ka too) stays out of the side
         # windows.
         elements = {name.split("_")[0] for name in lines}
@@ -191,18 +187,24 @@ class CryoEDSTEMSpectrum(CryoSignalMixin, EDSTEMSpectrum):
         from cryospec.core.edx_calibration import strong_peaks
 
         _, resolution = self._line_microscope()
-        axis = self.axes_manager.signal_axes[0]
-        scale = 1e-3 if axis.units == "eV" else 1.0
-        energy = np.asarray(axis.axis, dtype=float) * scale
+        energy = self._energy_keV()
         summed = self.data.reshape(-1, self.data.shape[-1]).sum(axis=0)
         summed = np.asarray(summed.compute() if self._lazy else summed, dtype=float)
         out = []
         for peak in strong_peaks(summed, energy, resolution, n):
             width = fwhm_keV(peak, resolution)
             near = get_xray_lines_near_energy(peak, width, only_lines=("a",))
-            near = sorted(near, key=lambda line: abs(_line_energy(line) - peak))[:3]
+            near = sorted(near, key=lambda line: abs(xray_line_energy(line) - peak))[:3]
             out.append((round(peak, 3), near))
         return out
+
+    def _energy_keV(self) -> np.ndarray:
+        """The energy axis in keV (an axis in eV converted)."""
+        axis = self.axes_manager.signal_axes[0]
+        scale = 1.0 if axis.units == "keV" else 1e-3 if axis.units == "eV" else None
+        if scale is None:
+            raise ValueError(f"the energy axis must be in keV or eV, not {axis.units!r}")
+        return np.asarray(axis.axis, dtype=float) * scale
 
     def _line_microscope(self) -> tuple[float, float]:
         """Beam energy (keV) and detector resolution at Mn Ka (eV) from the metadata."""
@@ -290,26 +292,6 @@ class CryoEDSTEMSpectrum(CryoSignalMixin, EDSTEMSpectrum):
             lines, k_factors, beam, det, det_origin
         )
         maps = [intensities[line] for line in lines]
-        import hyperspy.api as hs
-
-        # HyperSpy's stack of the variance metadata inside exspy ignores show_progressbar and
-        # reads the preference: silence it for this call only.
-        preference = hs.preferences.General.show_progressbar
-        hs.preferences.General.show_progressbar = False
-        try:
-            # exspy divides by the summed weights, 0 where no element is present: those pixels
-            # are set to NaN below, on purpose, so its warning would say nothing new.
-            with np.errstate(invalid="ignore", divide="ignore"):
-                composition = self.quantification(
-                    maps,
-                    method="CL",
-                    factors=[k_by_element[el] for el in elements],
-                    composition_units="atomic",
-                    plot_result=False,
-                    show_progressbar=False,
-                )
-        finally:
-            hs.preferences.General.show_progressbar = preference
         values = np.stack([np.asarray(m.data, dtype=float) for m in maps], axis=-1)
         variances = np.stack(
             [np.asarray(m.metadata.Signal.Noise_properties.variance.data, float) for m in maps],
@@ -320,10 +302,9 @@ class CryoEDSTEMSpectrum(CryoSignalMixin, EDSTEMSpectrum):
         absorbed = self._absorption(
             absorption, values, k, lines, theory, mass_thickness, solid_angle_sr
         )
-        if absorbed["factors"] is not None:
-            k = k / absorbed.pop("factors")  # the emitted share of each line, per pixel
-        else:
-            absorbed.pop("factors")
+        emitted = absorbed.pop("factors")
+        if emitted is not None:
+            k = k / emitted  # the emitted share of each line, per pixel
         fraction, fraction_std = cliff_lorimer_atomic(values, variances, k, weights)
         # Where the lines together hold no significant signal (no N, O or P: the Li metal) the
         # fractions are undefined, not noise ratios: NaN, which profiles leave out.
@@ -332,8 +313,9 @@ class CryoEDSTEMSpectrum(CryoSignalMixin, EDSTEMSpectrum):
         fraction_std = np.where(undefined[..., None], np.nan, fraction_std)
         provenance["values"] = dict(k_by_element)
         out = {"atomic_fraction": {}, "atomic_fraction_se": {}}
-        for i, (element, signal) in enumerate(zip(elements, composition, strict=True)):
-            signal.data = np.where(undefined, np.nan, fraction[..., i])
+        for i, (element, line_map) in enumerate(zip(elements, maps, strict=True)):
+            # the line's map with its metadata (as exspy's composition maps), new data
+            signal = line_map._deepcopy_with_new_data(np.where(undefined, np.nan, fraction[..., i]))
             signal.metadata.General.title = fraction_title(element, elements)
             signal.metadata.set_item("CryoSpec.EDX.k_factors", provenance)
             signal.metadata.set_item("CryoSpec.EDX.absorption", absorbed["method"])
@@ -367,7 +349,9 @@ class CryoEDSTEMSpectrum(CryoSignalMixin, EDSTEMSpectrum):
             rho_t = np.asarray(mass_thickness, dtype=float)
             if np.any(~np.isfinite(rho_t)) or np.any(rho_t < 0):
                 raise ValueError("the mass thickness must be finite and not negative (g/cm²)")
-            energies = [theory[line].energy_keV if theory else _line_energy(line) for line in lines]
+            energies = [
+                theory[line].energy_keV if theory else xray_line_energy(line) for line in lines
+            ]
             _, factors = absorption_corrected_weights(
                 values, k, elements, energies, rho_t, take_off
             )
@@ -403,7 +387,7 @@ class CryoEDSTEMSpectrum(CryoSignalMixin, EDSTEMSpectrum):
         }
 
 
-def _line_energy(line: str) -> float:
+def xray_line_energy(line: str) -> float:
     """Energy (keV) of an X-ray line from exspy's table."""
     from exspy.material import elements as exspy_elements
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from scipy import constants
 
-from cryospec.core.k_factors import KFactor, theoretical_k_factors
+from cryospec.core.k_factors import SOURCES, KFactor, theoretical_k_factors
 from cryospec.core.xray_detection import DETECTOR_PRESETS, Detector
 
 __all__ = [
@@ -112,7 +112,7 @@ def resolve_k_factors(
                 el: theory[line].relative_uncertainty
                 for el, line in zip(elements, lines, strict=True)
             },
-            "ingredients": next(iter(theory.values())).sources(),
+            "ingredients": SOURCES,
             "detector_efficiency": {
                 el: theory[line].efficiency for el, line in zip(elements, lines, strict=True)
             },
