@@ -2,9 +2,11 @@
 lie under it: what :meth:`~cryospec.signals.CryoEELSSpectrum.subtract_background` fits over.
 
 A power law fitted below P L2,3 cannot follow the curved tail of Li K 77 eV below it, and P
-comes out about 8 % low (README, "Background subtraction at low dose"). By default the major
-edges of the sample's declared elements within :data:`TAIL_REACH_EV` below the target are
-modelled as tails under it (power law plus their cross-sections).
+comes out about 8 % low (README, "Background subtraction at low dose"). With
+``preceding_edges="auto"`` the major edges of the sample's declared elements within
+:data:`TAIL_REACH_EV` below the target are modelled as tails under it (power law plus their
+cross-sections). It is not the default: on exspy-made data the tail's shape is not the data's
+and the bias grows (README).
 """
 
 from __future__ import annotations
